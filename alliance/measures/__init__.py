@@ -1,0 +1,1 @@
+"""Questionnaires and outcomes: instruments as data, scoring, risk, reliable change, outcomes."""

@@ -1,0 +1,15 @@
+from django.urls import include, path, re_path
+
+from alliance.api import api
+from alliance.lib.api_errors import error_response
+
+
+def api_not_found(request, rest=""):
+    return error_response(404, "not_found", "Not found.")
+
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    path("", include("alliance.accounts.urls")),
+]
