@@ -8,6 +8,7 @@ refuses to start without a ``SECRET_KEY`` and turns on every transport protectio
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -29,7 +30,8 @@ def env_int(name: str, default: int) -> int:
 
 ALLIANCE_ENV = os.environ.get("ALLIANCE_ENV", "development")
 PRODUCTION = ALLIANCE_ENV == "production"
-TESTING = env_bool("ALLIANCE_TESTING", False)
+# Under pytest, unless told otherwise: fast hashing and an immediate task queue.
+TESTING = env_bool("ALLIANCE_TESTING", "pytest" in sys.modules)
 
 DATA_DIR = Path(os.environ.get("ALLIANCE_DATA_DIR", BASE_DIR / "data"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -85,11 +87,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "alliance.accounts.middleware.StaffIdleTimeoutMiddleware",
     "alliance.accounts.middleware.StaffMfaRequiredMiddleware",
     "alliance.accounts.middleware.UserTimezoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -194,7 +196,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # A strict Content-Security-Policy everywhere (not only in production), so an inline
@@ -280,4 +282,6 @@ LOGGING = {
 
 # Outside production, serve static files straight from the apps (no collectstatic step).
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -259,7 +259,7 @@ def _mapping(value: object, path: str, allowed: set[str]) -> dict:
 
 def _required(data: dict, key: str, path: str) -> object:
     if data.get(key) is None:
-        raise _Invalid(_at(path, key), "is required")
+        raise _Invalid(_at(path, key), "missing")
     return data[key]
 
 

@@ -3,13 +3,14 @@
 from typing import NoReturn
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 # Reference §9.2: invalid input prints one line on stderr and exits with status 2.
 INVALID_INPUT_STATUS = 2
 
 
 def comma_separated(text: str | None) -> list[str]:
-    """"1,0,2" -> ["1", "0", "2"]; nothing given -> []. Each value is checked by the scorer."""
+    """ "1,0,2" -> ["1", "0", "2"]; nothing given -> []. Each value is checked by the scorer."""
     if text is None or not text.strip():
         return []
     return text.split(",")
@@ -22,8 +23,6 @@ def refuse(command: BaseCommand, message: str) -> NoReturn:
 
 
 def yes_no_or_undefined(value: bool | None) -> str:
-    from django.utils.translation import gettext as _
-
     if value is None:
         return _("not defined")
     return _("yes") if value else _("no")
