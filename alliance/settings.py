@@ -54,6 +54,8 @@ def load_secret_key() -> str:
 
 
 SECRET_KEY = load_secret_key()
+# Fernet keys for free text at rest (newest first); generated into DATA_DIR outside production.
+ALLIANCE_ENCRYPTION_KEYS = os.environ.get("ALLIANCE_ENCRYPTION_KEYS", "")
 DEBUG = env_bool("DEBUG", not PRODUCTION and not TESTING)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -218,7 +220,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Internationalisation: stored in UTC, shown in each person's own zone and language.
 LANGUAGE_CODE = "en-gb"
-LANGUAGES = [("en-gb", _("English")), ("cy", _("Welsh"))]
+# A second language arrives with its catalogue (see the README); all strings are marked.
+LANGUAGES = [("en-gb", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "alliance" / "locale"]
 TIME_ZONE = os.environ.get("ALLIANCE_DEFAULT_TIME_ZONE", "Europe/London")
 USE_I18N = True

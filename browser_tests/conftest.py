@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import sync_playwright
 
 from alliance.accounts.models import Role, Service, Team
 from alliance.conftest import make_patient, make_staff
@@ -29,7 +31,6 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 NO_CHROMIUM = "Chromium is not installed (apt-get install chromium); browser tests skipped"
-NO_PLAYWRIGHT = "Playwright is not installed (make test installs it); browser tests skipped"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -54,8 +55,11 @@ def browser_required() -> bool:
 
 def unavailable(reason: str):
     if browser_required():
-        pytest.fail(f"{reason.split(';')[0]}, and ALLIANCE_REQUIRE_BROWSER=1 requires the "
-                    "browser tests to run.", pytrace=False)
+        pytest.fail(
+            f"{reason.split(';')[0]}, and ALLIANCE_REQUIRE_BROWSER=1 requires the "
+            "browser tests to run.",
+            pytrace=False,
+        )
     pytest.skip(reason)
 
 
@@ -63,11 +67,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if "browser" in r.keywords]
     if not skipped:
         return
-    reasons = sorted({str(r.longrepr[2]).removeprefix("Skipped: ") for r in skipped
-                      if isinstance(r.longrepr, tuple)})
-    terminalreporter.write_sep(
-        "!", f"{len(skipped)} BROWSER TESTS SKIPPED", yellow=True, bold=True
+    reasons = sorted(
+        {
+            str(r.longrepr[2]).removeprefix("Skipped: ")
+            for r in skipped
+            if isinstance(r.longrepr, tuple)
+        }
     )
+    terminalreporter.write_sep("!", f"{len(skipped)} BROWSER TESTS SKIPPED", yellow=True, bold=True)
     for reason in reasons:
         terminalreporter.write_line(f"  {reason}", yellow=True)
     terminalreporter.write_line(
@@ -84,10 +91,6 @@ def chromium():
     executable = find_chromium()
     if executable is None:
         unavailable(NO_CHROMIUM)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable(NO_PLAYWRIGHT)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
@@ -102,8 +105,12 @@ class PageLog:
         self.errors: list[str] = []
 
     def on_console(self, message):
-        if message.type == "error":
-            self.errors.append(f"console: {message.text} ({message.location.get('url')})")
+        if message.type != "error":
+            return
+        url = message.location.get("url")
+        if message.text.startswith("Failed to load resource") and url == message.page.url:
+            return  # the page itself answered 4xx (a form with errors): the test checks that
+        self.errors.append(f"console: {message.text} ({url})")
 
     def on_page_error(self, error):
         self.errors.append(f"page error: {error}")
@@ -132,8 +139,6 @@ def page(chromium, live_server, page_log):
 def check_page(request, page, page_log, live_server):
     """``check_page("label")`` after each page: screenshot, no foreign request, no console
     error, and no serious or critical accessibility violation (axe-core)."""
-    from axe_playwright_python.sync_playwright import Axe
-
     axe = Axe()
     SCREENSHOTS.mkdir(exist_ok=True)
     shots = iter(range(1, 100))
@@ -164,11 +169,11 @@ def is_own(url: str, origin: str) -> bool:
 
 
 def describe_violation(violation: dict) -> str:
-    targets = "; ".join(
-        " ".join(map(str, node["target"])) for node in violation["nodes"]
+    targets = "; ".join(" ".join(map(str, node["target"])) for node in violation["nodes"])
+    return (
+        f"- {violation['id']} ({violation['impact']}): {violation['help']}\n"
+        f"    targets: {targets}\n    see {violation['helpUrl']}"
     )
-    return (f"- {violation['id']} ({violation['impact']}): {violation['help']}\n"
-            f"    targets: {targets}\n    see {violation['helpUrl']}")
 
 
 # --- People ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ A service adds its own instrument the same way: write a file and ``load_instrume
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -349,20 +349,20 @@ def _loinc(value: object) -> Loinc | None:
 
 
 def _survey_items(top: dict) -> tuple[Item, ...]:
+    raw_items = _list(top, "items", "")
+    _item_keys(raw_items, {"key", "type", "text"})
     items = []
-    for index, raw in enumerate(_list(top, "items", "")):
+    for index, data in enumerate(raw_items):
         path = _at("items", index)
-        data = _mapping(raw, path, {"key", "type", "text"})
         _choice(data, "type", path, ("text",))
         items.append(
             Item(
-                key=_key(data, path),
+                key=data["key"],
                 number=index + 1,
                 text=_text(data, "text", path),
                 type="text",
             )
         )
-    _check_items(items)
     return tuple(items)
 
 
@@ -373,14 +373,18 @@ def _key(data: dict, path: str) -> str:
     return key
 
 
-def _check_items(items: list[Item]) -> None:
-    if not items:
+def _item_keys(raw_items: list, allowed: set[str]) -> list[str]:
+    """The items' keys, checked before anything else so that later fields can refer to them."""
+    if not raw_items:
         raise _Invalid("items", "expected at least one item")
-    seen = set()
-    for index, item in enumerate(items):
-        if item.key in seen:
-            raise _Invalid(_at(_at("items", index), "key"), f"{item.key!r} is used twice")
-        seen.add(item.key)
+    keys = []
+    for index, raw in enumerate(raw_items):
+        path = _at("items", index)
+        key = _key(_mapping(raw, path, allowed), path)
+        if key in keys:
+            raise _Invalid(_at(path, "key"), f"{key!r} is used twice")
+        keys.append(key)
+    return keys
 
 
 def _questionnaire(top: dict, common: dict) -> Instrument:
@@ -393,14 +397,15 @@ def _questionnaire(top: dict, common: dict) -> Instrument:
     options_per_item = _integer(scoring, "options_per_item", "scoring")
     if options_per_item < 2:
         raise _Invalid("scoring.options_per_item", "expected at least 2")
+    raw_items = _list(top, "items", "")
+    keys = _item_keys(raw_items, {"key", "text", "loinc", "scale", "options"})
     reverse_keyed = _list(scoring, "reverse_keyed", "scoring", optional=True)
+    _check_item_keys(reverse_keyed, "scoring.reverse_keyed", keys)
     scales = _scales(top.get("scales"))
 
     items = []
-    for index, raw in enumerate(_list(top, "items", "")):
+    for index, (data, key) in enumerate(zip(raw_items, keys, strict=True)):
         path = _at("items", index)
-        data = _mapping(raw, path, {"key", "text", "loinc", "scale", "options"})
-        key = _key(data, path)
         raw_options, options_path = _raw_options(data, path, scales)
         options = _options(raw_options, options_path, answer, count=options_per_item)
         _check_keying(options, options_path, key, reversed_=key in reverse_keyed)
@@ -414,9 +419,7 @@ def _questionnaire(top: dict, common: dict) -> Instrument:
                 loinc=_text(data, "loinc", path, optional=True),
             )
         )
-    _check_items(items)
     by_key = {item.key: item for item in items}
-    _check_item_keys(reverse_keyed, "scoring.reverse_keyed", by_key)
     low, high = _total_range(items)
     return Instrument(
         items=tuple(items),
@@ -438,7 +441,7 @@ def _total_range(items: tuple[Item, ...] | list[Item]) -> tuple[int, int]:
     return sum(low for low, _ in ranges), sum(high for _, high in ranges)
 
 
-def _check_item_keys(keys: object, path: str, known: Mapping[str, Item]) -> None:
+def _check_item_keys(keys: object, path: str, known: Collection[str]) -> None:
     if not isinstance(keys, list):
         raise _Invalid(path, "expected a list of item keys")
     for index, key in enumerate(keys):

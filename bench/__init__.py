@@ -1,0 +1,1 @@
+"""Alliance's benchmarks. `make bench` runs them all; see bench/__main__.py."""
