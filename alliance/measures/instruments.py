@@ -219,6 +219,8 @@ class _StrictLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int):
+                continue  # the base loader reports keys that cannot be keys
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"the key {key!r} is given twice", key_node.start_mark
@@ -229,10 +231,15 @@ class _StrictLoader(yaml.SafeLoader):
 
 # ---------------------------------------------------------------- checking
 
-_TOP_FIELDS = {"code", "name", "title", "kind", "citation", "licensed", "licence", "notes"}
-_TOP_FIELDS |= {"stem", "loinc", "items"}
-_SCORING_FIELDS = {"scoring", "scales", "difficulty", "severity", "subscales", "risk"}
-_SCORING_FIELDS |= {"caseness", "reliable_change"}
+_TOP_FIELDS = {
+    *("code", "name", "title", "kind", "citation", "licensed", "licence", "notes", "stem"),
+    *("loinc", "items"),
+}
+# Fields of a scored questionnaire only; an open-ended survey has none of them.
+_SCORING_FIELDS = {
+    *("scoring", "scales", "difficulty", "severity", "subscales", "risk", "caseness"),
+    "reliable_change",
+}
 
 
 class _Invalid(Exception):

@@ -85,7 +85,10 @@ def score_answers(
     """
     if not instrument.is_scored:
         raise ScoringError(reason=f"{instrument.name} is an open-ended survey and has no score")
-    options = [_chosen_option(item, answer) for item, answer in _paired(instrument, answers)]
+    options = [
+        _chosen_option(item, answer, label=item.number)
+        for item, answer in _paired(instrument, answers)
+    ]
     item_scores = tuple(option.score for option in options)
     scores_by_key = {
         item.key: score for item, score in zip(instrument.items, item_scores, strict=True)
@@ -124,8 +127,8 @@ def _paired(instrument: Instrument, answers: Sequence[object]) -> list[tuple[Ite
     return list(zip(instrument.items, answers, strict=True))
 
 
-def _chosen_option(item: Item, answer: object, *, label: int | str | None = None) -> Option:
-    label = item.number if label is None else label
+def _chosen_option(item: Item, answer: object, *, label: int | str) -> Option:
+    """The option the answer picks; ``label`` names the question in messages."""
     try:
         value = read_integer(answer)
     except ValueError as error:

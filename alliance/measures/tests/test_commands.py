@@ -230,7 +230,7 @@ class TestCommandLine:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
         env["PYTHONIOENCODING"] = "utf-8"
         return subprocess.run(  # noqa: S603  (fixed arguments, no shell)
-            [sys.executable, "-m", "django", *args],
+            [sys.executable, "-m", "alliance", *args],
             capture_output=True,
             encoding="utf-8",
             env=env,
@@ -257,3 +257,18 @@ class TestCommandLine:
 
         assert process.returncode == 2
         assert process.stderr == "contacts: 'x' is not an integer\n"
+
+    def test_it_names_the_item_of_a_negative_answer(self):
+        process = self.run_process("score", "phq9", "-1,0,0,0,0,0,0,0,0", "--json")
+
+        assert process.returncode == 2
+        assert process.stderr == "item 1: -1 is out of range 0–3\n"
+        assert process.stdout == ""
+
+    def test_it_names_the_measure_of_a_negative_outcome_score(self):
+        process = self.run_process("outcome", "--phq9", "-3,2", "--gad7", "5,4", "--contacts",
+                                   "2", "--json")
+
+        assert process.returncode == 2
+        assert process.stderr.startswith("phq9 score 1: -3 is out of range")
+        assert process.stdout == ""

@@ -26,3 +26,36 @@ def yes_no_or_undefined(value: bool | None) -> str:
     if value is None:
         return _("not defined")
     return _("yes") if value else _("no")
+
+
+def looks_negative(arg: str) -> bool:
+    """ "-1,0,2" or "-3": a value, though argparse would take it for an option."""
+    return len(arg) > 1 and arg[0] == "-" and (arg[1].isdigit() or arg[1] in ",.")
+
+
+def shield_negative_values(argv: list[str], value_options: set[str]) -> list[str]:
+    """Rewrite argv so that values starting with "-" reach our own checks, which name the
+    item, instead of argparse's "unrecognised arguments": "--opt -1" becomes "--opt=-1",
+    and a negative positional goes after "--"."""
+    head, positionals = argv[:2], []
+    rest: list[str] = []
+    args = argv[2:]
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in value_options and index + 1 < len(args) and looks_negative(args[index + 1]):
+            rest.append(f"{arg}={args[index + 1]}")
+            index += 2
+            continue
+        (positionals if looks_negative(arg) else rest).append(arg)
+        index += 1
+    return head + rest + (["--", *positionals] if positionals else [])
+
+
+class ShieldedCommand(BaseCommand):
+    """A command whose option values and positionals may start with "-"."""
+
+    value_options: set[str] = set()
+
+    def run_from_argv(self, argv):
+        super().run_from_argv(shield_negative_values(argv, self.value_options))

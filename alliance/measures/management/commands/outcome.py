@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from alliance.measures.management.commands._arguments import (
+    ShieldedCommand,
     comma_separated,
     refuse,
     yes_no_or_undefined,
@@ -13,7 +14,9 @@ from alliance.measures.management.commands._arguments import (
 from alliance.measures.outcomes import EpisodeOutcome, OutcomeError, episode_outcome
 
 
-class Command(BaseCommand):
+class Command(ShieldedCommand):
+    value_options = {"--phq9", "--gad7", "--contacts"}
+
     help = _(
         "NHS Talking Therapies outcome of one episode from its PHQ-9 and GAD-7 totals in time "
         "order and the number of attended treatment contacts, e.g. "

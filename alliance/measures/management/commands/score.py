@@ -2,11 +2,11 @@
 
 import json
 
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from alliance.measures.instruments import Instrument, UnknownInstrumentError, get_instrument
 from alliance.measures.management.commands._arguments import (
+    ShieldedCommand,
     comma_separated,
     refuse,
     yes_no_or_undefined,
@@ -14,7 +14,7 @@ from alliance.measures.management.commands._arguments import (
 from alliance.measures.scoring import Score, ScoringError, score_answers
 
 
-class Command(BaseCommand):
+class Command(ShieldedCommand):
     help = _(
         "Score one completed questionnaire, e.g. 'alliance score phq9 1,1,1,1,1,1,1,1,1 --json'. "
         "Answers are comma-separated in item order: the option's index for phq9, gad7, epds "
@@ -22,6 +22,7 @@ class Command(BaseCommand):
     )
     # Scoring is pure: it needs neither the database nor the system checks.
     requires_system_checks = []
+    value_options = {"--difficulty"}
 
     def add_arguments(self, parser):
         parser.add_argument("instrument", help=_("phq9, gad7, epds, wai-sr or wsas"))
