@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "alliance.accounts",
     "alliance.audit",
     "alliance.measures",
+    "alliance.content",
+    "alliance.care",
 ]
 
 MIDDLEWARE = [

@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("", include("alliance.accounts.urls")),
+    path("", include("alliance.care.urls")),
 ]

@@ -35,8 +35,8 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
     os.environ.setdefault("ALLIANCE_TESTING", "1")
     import django
-    from django.test.utils import setup_test_environment
     from django.db import connection
+    from django.test.utils import setup_test_environment
 
     django.setup()
     setup_test_environment()

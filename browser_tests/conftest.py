@@ -23,10 +23,6 @@ from playwright.sync_api import sync_playwright
 from alliance.accounts.models import Role, Service, Team
 from alliance.conftest import make_patient, make_staff
 
-# Playwright's sync API keeps an event loop running in the test thread, so Django would
-# refuse the ORM calls the tests make between page actions. They are plain synchronous
-# calls on one thread: safe.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 # Belt and braces: nothing here may fetch a browser.
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
@@ -86,15 +82,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 # --- The browser ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """One browser per module; Playwright (and its event loop) stops with the module."""
     executable = find_chromium()
     if executable is None:
         unavailable(NO_CHROMIUM)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop running in the test thread, so Django would
+    # refuse the ORM calls made between page actions; they are plain synchronous calls on
+    # one thread, so allow them. Only while the loop runs: set for the whole session, the
+    # variable would leak into other tests' subprocesses (`check --deploy` warns about it).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
 
 
 class PageLog:

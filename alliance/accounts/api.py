@@ -54,17 +54,20 @@ def list_patients(request):
 
 @router.get("/patients/{patient_id}", response=PatientOut, url_name="get_patient")
 def get_patient(request, patient_id: int):
-    patient = policy.access_patient(request.auth, patient_id, what="patient record",
-                                    request=request)
+    patient = policy.access_patient(
+        request.auth, patient_id, what="patient record", request=request
+    )
     return patient_out(patient)
 
 
-@router.put("/patients/{patient_id}/supporter", response=PatientOut,
-            url_name="set_patient_supporter")
+@router.put(
+    "/patients/{patient_id}/supporter", response=PatientOut, url_name="set_patient_supporter"
+)
 def set_patient_supporter(request, patient_id: int, payload: SupporterIn):
     """Name the patient's supporter (supervisors, service managers, administrators)."""
-    patient = policy.access_patient(request.auth, patient_id, what="patient record",
-                                    request=request)
+    patient = policy.access_patient(
+        request.auth, patient_id, what="patient record", request=request
+    )
     if not policy.can_change_patient_care_team(request.auth):
         raise HttpError(403, "You cannot change this patient's supporter.")
     supporter = None
@@ -75,8 +78,8 @@ def set_patient_supporter(request, patient_id: int, payload: SupporterIn):
             raise ValidationError(
                 {"supporter_id": ["No supporter of this patient's care team has this id."]}
             )
-    services.patient_assign_supporter(actor=request.auth, patient=patient,
-                                      supporter=supporter, request=request)
+    services.patient_assign_supporter(
+        actor=request.auth, patient=patient, supporter=supporter, request=request
+    )
     patient.refresh_from_db()
     return patient_out(patient)
-

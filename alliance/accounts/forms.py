@@ -36,13 +36,13 @@ class SignInForm(forms.Form):
         cleaned = super().clean()
         email, password = cleaned.get("email"), cleaned.get("password")
         if email and password:
-            self.user = authenticate(
-                self.request, email=email.strip().lower(), password=password
-            )
+            self.user = authenticate(self.request, email=email.strip().lower(), password=password)
             if self.user is None:
                 raise forms.ValidationError(
-                    _("That e-mail address and password do not match an account. Check both "
-                      "and try again, or ask for a sign-in link."),
+                    _(
+                        "That e-mail address and password do not match an account. Check both "
+                        "and try again, or ask for a sign-in link."
+                    ),
                     code="invalid_login",
                 )
         return cleaned
@@ -79,8 +79,15 @@ class QueuedPasswordResetForm(PasswordResetForm):
 
         return User.objects.filter(email__iexact=email.strip(), is_active=True)
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email,
-                  to_email, html_email_template_name=None):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         body = render_to_string(email_template_name, context)
         transaction.on_commit(lambda: send_email(to=to_email, subject=subject, body=body))
@@ -104,8 +111,9 @@ class StaffCreateForm(forms.Form):
         queryset=Team.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Supporters, digital navigators and supervisors see the patients of "
-                    "their teams."),
+        help_text=_(
+            "Supporters, digital navigators and supervisors see the patients of their teams."
+        ),
     )
 
     def __init__(self, *args, service, **kwargs):
@@ -125,7 +133,9 @@ class PatientCreateForm(forms.Form):
 
 class SupporterForm(forms.Form):
     supporter = forms.ModelChoiceField(
-        label=_("Named supporter"), queryset=None, required=False,
+        label=_("Named supporter"),
+        queryset=None,
+        required=False,
         empty_label=_("No named supporter"),
     )
 

@@ -48,8 +48,10 @@ class StaffMfaRequiredMiddleware:
             if not is_exempt_path(request):
                 from alliance.accounts.services import has_confirmed_totp
 
-                target = "accounts:mfa_verify" if has_confirmed_totp(request.user) else (
-                    "accounts:mfa_setup"
+                target = (
+                    "accounts:mfa_verify"
+                    if has_confirmed_totp(request.user)
+                    else ("accounts:mfa_setup")
                 )
                 return redirect(reverse(target))
         return self.get_response(request)

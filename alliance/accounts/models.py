@@ -106,9 +106,7 @@ class Team(models.Model):
 
     class Meta:
         verbose_name = _("team")
-        constraints = [
-            models.UniqueConstraint(fields=["service", "name"], name="team_unique_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["service", "name"], name="team_unique_name")]
 
     def __str__(self) -> str:
         return self.name

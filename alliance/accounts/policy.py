@@ -89,6 +89,17 @@ def supporters_assignable_by(user: User, patient: Patient) -> QuerySet[StaffProf
     if not can_change_patient_care_team(user):
         return StaffProfile.objects.none()
     return StaffProfile.objects.filter(
-        service_id=patient.service_id, role=Role.SUPPORTER, teams=patient.team_id,
+        service_id=patient.service_id,
+        role=Role.SUPPORTER,
+        teams=patient.team_id,
         user__is_active=True,
     ).select_related("user")
+
+
+def can_tailor_plan(user: User) -> bool:
+    """Who may start and end episodes and tailor a plan: the patient's clinicians."""
+    return has_role(user, Role.SUPPORTER, Role.SUPERVISOR)
+
+
+def is_patient(user: User) -> bool:
+    return user.is_authenticated and user.patient_or_none is not None

@@ -41,7 +41,9 @@ def normalised_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationError({"email": _("Enter a valid e-mail address, like name@example.org.")})
+        raise ValidationError(
+            {"email": _("Enter a valid e-mail address, like name@example.org.")}
+        ) from None
     if User.objects.filter(email=email).exists():
         raise ValidationError({"email": _("An account with this e-mail address already exists.")})
     return email
@@ -53,7 +55,7 @@ def checked_password(password: str | None, user: User) -> str | None:
     try:
         validate_password(password, user)
     except ValidationError as error:
-        raise ValidationError({"password": error.messages})
+        raise ValidationError({"password": error.messages}) from error
     return password
 
 
@@ -83,7 +85,10 @@ def patient_create(
     patient = Patient.objects.create(user=user, service=service, team=team, supporter=supporter)
     if actor is not None:
         audit_record(
-            actor=actor, patient=patient, action=AuditAction.CREATE, what="patient account",
+            actor=actor,
+            patient=patient,
+            action=AuditAction.CREATE,
+            what="patient account",
             detail={"team": team.name, "supporter": supporter.user.email if supporter else None},
         )
     return patient
@@ -132,7 +137,10 @@ def patient_assign_supporter(
     patient.supporter = supporter
     patient.save(update_fields=["supporter"])
     audit_record(
-        actor=actor, patient=patient, action=AuditAction.UPDATE, what="named supporter",
+        actor=actor,
+        patient=patient,
+        action=AuditAction.UPDATE,
+        what="named supporter",
         detail={"old": old, "new": supporter.user.email if supporter else None},
         request=request,
     )

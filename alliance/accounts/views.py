@@ -18,7 +18,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from alliance.accounts import forms, policy, services
-from alliance.accounts.models import ApiToken, Patient
+from alliance.accounts.models import ApiToken
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -59,7 +59,9 @@ def sign_in_link_request(request: HttpRequest) -> HttpResponse:
     form = forms.EmailOnlyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.sign_in_link_send(email=form.cleaned_data["email"])
-        return render(request, "accounts/sign_in_link_sent.html", {"email": form.cleaned_data["email"]})
+        return render(
+            request, "accounts/sign_in_link_sent.html", {"email": form.cleaned_data["email"]}
+        )
     return render(request, "accounts/sign_in_link_request.html", {"form": form})
 
 
@@ -86,8 +88,13 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             user=request.user, device=device, code=form.cleaned_data["code"]
         )
         if codes is None:
-            form.add_error("code", _("That code is not right. Enter the 6-digit code your "
-                                     "authenticator app shows now."))
+            form.add_error(
+                "code",
+                _(
+                    "That code is not right. Enter the 6-digit code your "
+                    "authenticator app shows now."
+                ),
+            )
         else:
             otp_login(request, device)
             return render(request, "accounts/recovery_codes.html", {"codes": codes})
@@ -105,8 +112,13 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"].replace(" ", ""))
         if device is None:
-            form.add_error("code", _("That code is not right. Enter the current code from "
-                                     "your authenticator app, or one of your recovery codes."))
+            form.add_error(
+                "code",
+                _(
+                    "That code is not right. Enter the current code from "
+                    "your authenticator app, or one of your recovery codes."
+                ),
+            )
         else:
             otp_login(request, device)
             return redirect(safe_next(request))
@@ -115,12 +127,8 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    patient = request.user.patient_or_none
-    if patient is not None:
-        patient = Patient.objects.select_related("service", "team", "supporter__user").get(
-            pk=patient.pk
-        )
-        return render(request, "accounts/home_patient.html", {"patient": patient})
+    if request.user.patient_or_none is not None:
+        return redirect("care:week")  # a patient's home is their week
     profile = request.user.staff_profile_or_none
     if profile is None:
         return render(request, "accounts/home_nobody.html")
@@ -166,12 +174,18 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             apply_errors(form, error)
         else:
             services.sign_in_link_send(email=patient.user.email)
-            messages.success(request, _("%(name)s was added and sent a sign-in link.")
-                             % {"name": patient.user.full_name})
+            messages.success(
+                request,
+                _("%(name)s was added and sent a sign-in link.") % {"name": patient.user.full_name},
+            )
             return redirect("accounts:patient_detail", patient.pk)
     patients = policy.patients_visible_to(request.user).select_related("user", "team")
-    return render(request, "accounts/patient_list.html",
-                  {"patients": patients, "form": form, "can_add": True}, status=400)
+    return render(
+        request,
+        "accounts/patient_list.html",
+        {"patients": patients, "form": form, "can_add": True},
+        status=400,
+    )
 
 
 @login_required
@@ -189,8 +203,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         form = forms.SupporterForm(request.POST or None, supporters=supporters, initial=initial)
         if request.method == "POST" and form.is_valid():
             services.patient_assign_supporter(
-                actor=request.user, patient=patient,
-                supporter=form.cleaned_data["supporter"], request=request,
+                actor=request.user,
+                patient=patient,
+                supporter=form.cleaned_data["supporter"],
+                request=request,
             )
             messages.success(request, _("The named supporter was changed."))
             return redirect("accounts:patient_detail", patient.pk)
@@ -216,10 +232,15 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, _("%(name)s was added. They set a password with "
-                                        "\"Forgotten your password?\" on the sign-in page, "
-                                        "then set up two-factor sign-in.")
-                             % {"name": profile.user.full_name})
+            messages.success(
+                request,
+                _(
+                    "%(name)s was added. They set a password with "
+                    '"Forgotten your password?" on the sign-in page, '
+                    "then set up two-factor sign-in."
+                )
+                % {"name": profile.user.full_name},
+            )
             return redirect("accounts:staff_list")
     staff = (
         policy.staff_manageable_by(request.user)
@@ -228,8 +249,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         .order_by("user__full_name")
     )
     status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/staff_list.html", {"staff": staff, "form": form},
-                  status=status)
+    return render(
+        request, "accounts/staff_list.html", {"staff": staff, "form": form}, status=status
+    )
 
 
 @login_required
@@ -243,9 +265,11 @@ def staff_set_active(request: HttpRequest, profile_id: int) -> HttpResponse:
         return redirect("accounts:staff_list")
     active = request.POST.get("active") == "1"
     services.staff_set_active(actor=request.user, profile=profile, active=active)
-    messages.success(request, (_("%(name)s can sign in again.") if active
-                               else _("%(name)s can no longer sign in."))
-                     % {"name": profile.user.full_name})
+    messages.success(
+        request,
+        (_("%(name)s can sign in again.") if active else _("%(name)s can no longer sign in."))
+        % {"name": profile.user.full_name},
+    )
     return redirect("accounts:staff_list")
 
 
@@ -273,4 +297,3 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     if services.api_token_revoke(user=request.user, token_id=token_id):
         messages.success(request, _("The token was revoked."))
     return redirect("accounts:security")
-

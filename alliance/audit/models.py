@@ -46,6 +46,15 @@ class AuditEntry(models.Model):
 
     objects = AppendOnlyQuerySet.as_manager()
 
+    def save(self, *args, **kwargs):
+        # Append-only: an entry is written once and never changed.
+        if not self._state.adding:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
     class Meta:
         ordering = ["seq"]
         verbose_name = _("audit entry")

@@ -43,7 +43,9 @@ def hashed_fields(entry: AuditEntry) -> dict:
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """The address as the database will store it (IPv6 normalised), so the hash matches."""
+    address = request.META.get("REMOTE_ADDR") if request is not None else None
+    return AuditEntry._meta.get_field("ip_address").get_prep_value(address or None)
 
 
 def audit_record(*, actor, patient, action: str, what: str, detail=None, request=None):
@@ -83,7 +85,7 @@ def audit_verify() -> list[ChainProblem]:
     expected_prev, expected_seq = GENESIS_HASH, 1
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
-            problems.append(ChainProblem(expected_seq, f"entries {expected_seq}–{entry.seq - 1} are missing"))
+            problems.append(ChainProblem(expected_seq, f"to {entry.seq - 1} are missing"))
         if entry.prev_hash != expected_prev:
             problems.append(ChainProblem(entry.seq, "does not follow the entry before it"))
         if entry_hash(hashed_fields(entry)) != entry.hash:
@@ -91,8 +93,10 @@ def audit_verify() -> list[ChainProblem]:
         expected_prev, expected_seq = entry.hash, entry.seq + 1
     head = AuditHead.objects.filter(pk=1).first()
     last_seq = expected_seq - 1
-    if head is not None and (head.last_seq != last_seq or head.last_hash != expected_prev):
+    if head is None and last_seq > 0:
         problems.append(
-            ChainProblem(last_seq + 1, f"entries after {last_seq} up to {head.last_seq} are missing")
+            ChainProblem(last_seq + 1, "and any after it cannot be checked: the chain head is lost")
         )
+    elif head is not None and (head.last_seq != last_seq or head.last_hash != expected_prev):
+        problems.append(ChainProblem(last_seq + 1, f"to {head.last_seq} are missing"))
     return problems

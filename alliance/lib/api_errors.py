@@ -1,7 +1,5 @@
 """One JSON shape for every API error: {"error": {"code", "message", "fields"}}."""
 
-import json
-
 from django.http import JsonResponse
 
 
@@ -55,8 +53,13 @@ class ApiErrorShapeMiddleware:
         if is_json(response):
             return response
         status = response.status_code
-        return error_response(status, code_for_status(status),
-                              STATUS_MESSAGES.get(status, "The request failed."))
+        shaped = error_response(
+            status, code_for_status(status), STATUS_MESSAGES.get(status, "The request failed.")
+        )
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if response.has_header(header):
+                shaped[header] = response[header]
+        return shaped
 
 
 def field_errors_from_ninja(errors: list[dict]) -> dict[str, list[str]]:
@@ -67,7 +70,3 @@ def field_errors_from_ninja(errors: list[dict]) -> dict[str, list[str]]:
         name = ".".join(location) or "body"
         fields.setdefault(name, []).append(error.get("msg", "Invalid value."))
     return fields
-
-
-def parse_json_body(raw: bytes):
-    return json.loads(raw or b"null")

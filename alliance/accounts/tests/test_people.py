@@ -8,8 +8,15 @@ from alliance.accounts.models import Patient, StaffProfile, User
 class TestStaffAccountsPage:
     def test_it_adds_a_member_of_staff(self, login, ada, north):
         client = login(ada)
-        response = client.post("/staff/", {"full_name": "Nina New", "email": "Nina@Riverside.example",
-                                           "role": "supporter", "teams": [north.pk]})
+        response = client.post(
+            "/staff/",
+            {
+                "full_name": "Nina New",
+                "email": "Nina@Riverside.example",
+                "role": "supporter",
+                "teams": [north.pk],
+            },
+        )
         assert response.status_code == 302
         profile = StaffProfile.objects.get(user__email="nina@riverside.example")
         assert profile.role == "supporter"
@@ -19,8 +26,9 @@ class TestStaffAccountsPage:
     def test_it_refuses_a_malformed_email(self, login, ada):
         client = login(ada)
         before = User.objects.count()
-        response = client.post("/staff/", {"full_name": "Nina", "email": "nina@",
-                                           "role": "supporter"})
+        response = client.post(
+            "/staff/", {"full_name": "Nina", "email": "nina@", "role": "supporter"}
+        )
         assert response.status_code == 400
         assert "Enter a valid email address" in response.content.decode()
         assert User.objects.count() == before
@@ -28,16 +36,24 @@ class TestStaffAccountsPage:
     def test_it_refuses_an_address_already_in_use(self, login, ada, sam):
         client = login(ada)
         before = User.objects.count()
-        response = client.post("/staff/", {"full_name": "Sam Again", "email": sam.user.email,
-                                           "role": "supervisor"})
+        response = client.post(
+            "/staff/", {"full_name": "Sam Again", "email": sam.user.email, "role": "supervisor"}
+        )
         assert response.status_code == 400
         assert "already exists" in response.content.decode()
         assert User.objects.count() == before
 
     def test_it_refuses_a_team_of_another_service(self, login, ada, hill_team):
         client = login(ada)
-        response = client.post("/staff/", {"full_name": "Nina", "email": "nina@x.example",
-                                           "role": "supporter", "teams": [hill_team.pk]})
+        response = client.post(
+            "/staff/",
+            {
+                "full_name": "Nina",
+                "email": "nina@x.example",
+                "role": "supporter",
+                "teams": [hill_team.pk],
+            },
+        )
         assert response.status_code == 400
         assert "Select a valid choice" in response.content.decode()
         assert not User.objects.filter(email="nina@x.example").exists()
@@ -73,9 +89,10 @@ class TestAddPatient:
     ):
         client = login(ada)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post("/patients/add/", {"full_name": "Dana New",
-                                                      "email": "dana@patients.example",
-                                                      "team": north.pk})
+            response = client.post(
+                "/patients/add/",
+                {"full_name": "Dana New", "email": "dana@patients.example", "team": north.pk},
+            )
         patient = Patient.objects.get(user__email="dana@patients.example")
         assert response["Location"] == f"/patients/{patient.pk}/"
         assert patient.team == north
@@ -83,16 +100,17 @@ class TestAddPatient:
 
     def test_it_refuses_a_duplicate_address(self, login, ada, north, alice):
         before = Patient.objects.count()
-        response = login(ada).post("/patients/add/", {"full_name": "Alice Two",
-                                                      "email": alice.user.email,
-                                                      "team": north.pk})
+        response = login(ada).post(
+            "/patients/add/",
+            {"full_name": "Alice Two", "email": alice.user.email, "team": north.pk},
+        )
         assert response.status_code == 400
         assert "already exists" in response.content.decode()
         assert Patient.objects.count() == before
 
     def test_it_is_refused_to_a_supporter(self, login, sam, north):
-        response = login(sam).post("/patients/add/", {"full_name": "X Y",
-                                                      "email": "xy@patients.example",
-                                                      "team": north.pk})
+        response = login(sam).post(
+            "/patients/add/", {"full_name": "X Y", "email": "xy@patients.example", "team": north.pk}
+        )
         assert response.status_code == 403
         assert not User.objects.filter(email="xy@patients.example").exists()

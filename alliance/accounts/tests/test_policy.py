@@ -68,8 +68,9 @@ class TestAccessPatient:
 
 class TestPatientPage:
     @pytest.mark.parametrize("persona, sees_alice, sees_bob, sees_carol", MATRIX)
-    def test_it_follows_the_matrix(self, everyone, login, persona, sees_alice, sees_bob,
-                                   sees_carol):
+    def test_it_follows_the_matrix(
+        self, everyone, login, persona, sees_alice, sees_bob, sees_carol
+    ):
         client = login(everyone[persona])
         for patient, allowed in (("alice", sees_alice), ("bob", sees_bob), ("carol", sees_carol)):
             response = client.get(f"/patients/{everyone[patient].pk}/")
@@ -92,8 +93,9 @@ class TestPatientPage:
         assert "Bob Southpatient" not in page
         assert "Carol Hillpatient" not in page
 
-    def test_it_lists_in_a_constant_number_of_queries(self, everyone, login,
-                                                     django_assert_max_num_queries, north, sam):
+    def test_it_lists_in_a_constant_number_of_queries(
+        self, everyone, login, django_assert_max_num_queries, north, sam
+    ):
         from alliance.conftest import make_patient
 
         client = login(everyone["sam"])
@@ -107,8 +109,9 @@ class TestPatientPage:
 
 class TestPatientApi:
     @pytest.mark.parametrize("persona, sees_alice, sees_bob, sees_carol", MATRIX)
-    def test_it_follows_the_matrix(self, everyone, login, persona, sees_alice, sees_bob,
-                                   sees_carol):
+    def test_it_follows_the_matrix(
+        self, everyone, login, persona, sees_alice, sees_bob, sees_carol
+    ):
         client = login(everyone[persona])
         listed = {p["id"] for p in client.get("/api/v1/patients").json()}
         for patient, allowed in (("alice", sees_alice), ("bob", sees_bob), ("carol", sees_carol)):
@@ -135,8 +138,9 @@ class TestChangeSupporterPage:
 
     def test_it_refuses_a_supporter_of_another_team(self, everyone, login):
         client = login(everyone["morgan"])
-        response = client.post(f"/patients/{everyone['alice'].pk}/",
-                               {"supporter": everyone["priya"].pk})
+        response = client.post(
+            f"/patients/{everyone['alice'].pk}/", {"supporter": everyone["priya"].pk}
+        )
         assert response.status_code == 200
         assert "Select a valid choice" in response.content.decode()
         everyone["alice"].refresh_from_db()

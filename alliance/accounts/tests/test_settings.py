@@ -9,8 +9,13 @@ def run_alliance(*args, **env):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_")}
     environment.pop("DATABASE_URL", None)
     environment.update(env)
-    return subprocess.run([sys.executable, "-m", "alliance", *args], env=environment,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "alliance", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 PRODUCTION = {
@@ -24,8 +29,14 @@ PRODUCTION = {
 
 class TestProductionProfile:
     def test_it_passes_the_deploy_checks(self, tmp_path):
-        result = run_alliance("check", "--deploy", "--fail-level", "WARNING",
-                              ALLIANCE_DATA_DIR=str(tmp_path), **PRODUCTION)
+        result = run_alliance(
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+            ALLIANCE_DATA_DIR=str(tmp_path),
+            **PRODUCTION,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "no issues" in result.stdout
 

@@ -31,7 +31,7 @@ class TestPasswordSignIn:
     def test_it_signs_a_patient_in_to_their_home(self, client, alice):
         response = sign_in(client, alice.user.email)
         assert response.status_code == 302
-        home = client.get("/").content.decode()
+        home = client.get("/", follow=True).content.decode()
         assert "Hello, Alice" in home
         assert "Sam Supporter" in home
 
@@ -47,8 +47,10 @@ class TestPasswordSignIn:
         assert "_auth_user_id" not in client.session
 
     def test_it_does_not_follow_a_next_link_to_another_site(self, client, alice):
-        response = client.post("/sign-in/", {"email": alice.user.email, "password": PASSWORD,
-                                             "next": "https://evil.example/"})
+        response = client.post(
+            "/sign-in/",
+            {"email": alice.user.email, "password": PASSWORD, "next": "https://evil.example/"},
+        )
         assert response["Location"] == "/"
 
     def test_it_refuses_a_post_without_csrf_token(self, alice):
@@ -132,7 +134,7 @@ class TestStaffMfa:
 
     def test_it_does_not_ask_patients_for_a_code(self, client, alice):
         sign_in(client, alice.user.email)
-        assert client.get("/").status_code == 200
+        assert client.get("/", follow=True).status_code == 200
 
 
 class TestSignInLink:
@@ -173,8 +175,9 @@ class TestSignInLink:
     def test_it_sends_nothing_to_an_unknown_address_and_does_not_say_so(
         self, client, alice, django_capture_on_commit_callbacks
     ):
-        response = self.request_link(client, "nobody@example.org",
-                                     django_capture_on_commit_callbacks)
+        response = self.request_link(
+            client, "nobody@example.org", django_capture_on_commit_callbacks
+        )
         assert "Check your e-mail" in response.content.decode()
         assert mail.outbox == []
         assert not SignInLink.objects.exists()
@@ -196,8 +199,9 @@ class TestPasswordReset:
         match = re.search(r"http://[^/]+(/password-reset/[^/\s]+/[^/\s]+/)", mail.outbox[-1].body)
         return client.get(match.group(1), follow=True).redirect_chain[-1][0]
 
-    def test_it_resets_the_password_by_email(self, client, alice,
-                                             django_capture_on_commit_callbacks):
+    def test_it_resets_the_password_by_email(
+        self, client, alice, django_capture_on_commit_callbacks
+    ):
         form_path = self.reset_path(client, alice.user.email, django_capture_on_commit_callbacks)
         new = "a-brand-new-passphrase-7"
         response = client.post(form_path, {"new_password1": new, "new_password2": new})
@@ -205,11 +209,11 @@ class TestPasswordReset:
         alice.user.refresh_from_db()
         assert alice.user.check_password(new)
 
-    def test_it_refuses_a_common_password(self, client, alice,
-                                          django_capture_on_commit_callbacks):
+    def test_it_refuses_a_common_password(self, client, alice, django_capture_on_commit_callbacks):
         form_path = self.reset_path(client, alice.user.email, django_capture_on_commit_callbacks)
-        response = client.post(form_path, {"new_password1": "password123",
-                                           "new_password2": "password123"})
+        response = client.post(
+            form_path, {"new_password1": "password123", "new_password2": "password123"}
+        )
         assert "This password is too common" in response.content.decode()
         alice.user.refresh_from_db()
         assert alice.user.check_password(PASSWORD)
@@ -228,8 +232,12 @@ class TestPasswordReset:
     def test_it_lets_a_new_member_of_staff_without_password_set_one(
         self, client, riverside, django_capture_on_commit_callbacks
     ):
-        profile = services.staff_create(service=riverside, role="supporter",
-                                        email="new@riverside.example", full_name="New Person")
+        profile = services.staff_create(
+            service=riverside,
+            role="supporter",
+            email="new@riverside.example",
+            full_name="New Person",
+        )
         assert not profile.user.has_usable_password()
         form_path = self.reset_path(client, profile.user.email, django_capture_on_commit_callbacks)
         new = "a-brand-new-passphrase-7"
@@ -259,14 +267,13 @@ class TestStaffIdleTimeout:
         session = client.session
         session[IDLE_KEY] = time.time() - 3600
         session.save()
-        assert client.get("/").status_code == 200
+        assert client.get("/", follow=True).status_code == 200
 
 
 class TestPasswordStorage:
     def test_it_hashes_new_passwords_with_argon2(self, db, settings):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
-        user = User.objects.create_user("x@example.org", "a-long-test-passphrase-42",
-                                        full_name="X")
+        user = User.objects.create_user("x@example.org", "a-long-test-passphrase-42", full_name="X")
         assert user.password.startswith("argon2")
 
 

@@ -24,11 +24,15 @@ from huey.storage import PriorityRedisStorage, SqliteStorage
 from alliance.accounts import services
 from alliance.accounts.tasks import send_email
 
+# The task wrapper (djhuey's db_task) closes stale database connections around each run.
+pytestmark = pytest.mark.django_db
+
 HUEY = send_email.huey  # the configured djhuey instance the task is registered on
 QUEUE_NAME = "alliance"
 REDIS_URL = "redis://127.0.0.1:6379/15"  # this process's queue
 WORKER_REDIS_URL = "redis://127.0.0.1:6379/14"  # the worker process's queue
 WORKER_WAIT_SECONDS = 20
+MESSAGE_END = "-" * 79  # the file e-mail backend ends each message with this line
 
 MESSAGE = {
     "to": "alice@patients.example",
@@ -90,7 +94,7 @@ def failing_mail_server(settings):
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), RefusingSmtpHandler)
     server.daemon_threads = True
     server.attempts = 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = server.server_address
@@ -147,9 +151,7 @@ class TestSendEmailRetries:
     def test_it_is_configured_to_retry_five_times_30_seconds_apart(self):
         assert (send_email.retries, send_email.retry_delay) == (5, 30)
 
-    def test_it_is_retried_30_seconds_after_the_mail_server_fails(
-        self, queue, failing_mail_server
-    ):
+    def test_it_is_retried_30_seconds_after_the_mail_server_fails(self, queue, failing_mail_server):
         send_email(**MESSAGE)
 
         before = utcnow()
@@ -203,18 +205,25 @@ def worker_environment(tmp_path, **env):
 
 
 def run_worker_until_mail(tmp_path, environment):
-    """Start `alliance run_huey`, wait for one e-mail file, stop the worker; the file."""
+    """Start `alliance run_huey`, wait for one e-mail file, stop the worker; the e-mail."""
     (tmp_path / "mail").mkdir()
     log_path = tmp_path / "worker.log"
     command = [sys.executable, "-m", "alliance", "run_huey", "--no-periodic", "--max-delay", "0.5"]
     with open(log_path, "w") as log:
-        worker = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        worker = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + WORKER_WAIT_SECONDS
-            files = []
-            while not files and time.monotonic() < deadline and worker.poll() is None:
+            sent = None
+            while sent is None and time.monotonic() < deadline and worker.poll() is None:
                 time.sleep(0.1)
-                files = [f for f in (tmp_path / "mail").iterdir() if f.stat().st_size > 0]
+                sent = next(
+                    (
+                        f.read_text()
+                        for f in (tmp_path / "mail").iterdir()
+                        if MESSAGE_END in f.read_text()
+                    ),
+                    None,
+                )
         finally:
             worker.terminate()
             try:
@@ -222,9 +231,8 @@ def run_worker_until_mail(tmp_path, environment):
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
-    assert files, f"No e-mail within {WORKER_WAIT_SECONDS} s. Worker log:\n{log_path.read_text()}"
-    time.sleep(0.1)  # the file backend writes the message in one go; let it close
-    return files[0].read_text()
+    assert sent, f"No e-mail within {WORKER_WAIT_SECONDS} s. Worker log:\n{log_path.read_text()}"
+    return sent
 
 
 class TestWorkerProcess:

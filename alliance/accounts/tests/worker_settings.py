@@ -6,4 +6,4 @@ import os
 from alliance.settings import *  # noqa: F403
 
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_FILE_PATH = os.environ["ALLIANCE_TEST_EMAIL_DIR"]
+EMAIL_FILE_PATH = os.environ.get("ALLIANCE_TEST_EMAIL_DIR", "sent-mail")

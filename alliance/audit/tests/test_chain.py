@@ -1,10 +1,13 @@
 """The audit chain: appending, verifying, tampering caught, and the reads and changes that
 write to it."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.http import Http404
 from django.test import RequestFactory
 
 from alliance.accounts import policy, services
@@ -44,8 +47,6 @@ def raw_sql(sql, params=()):
 
 def run_verify():
     """`alliance audit verify`: (stdout, stderr, the CommandError or None)."""
-    from io import StringIO
-
     out, err = StringIO(), StringIO()
     try:
         call_command("audit", "verify", stdout=out, stderr=err)
@@ -72,7 +73,7 @@ class TestAuditRecord:
         assert (head.last_seq, head.last_hash) == (3, chain[-1].hash)
 
     def test_it_keeps_an_ipv6_address_verifiable(self, alice, sam):
-        # BUG: the hash is taken over REMOTE_ADDR as given; the database stores the
+        # Regression: the hash is taken over REMOTE_ADDR as given; the database stores the
         # normalised address (GenericIPAddressField), so the stored entry no longer
         # matches its hash and `audit verify` calls an honest entry "changed".
         request = RequestFactory().get("/", REMOTE_ADDR="2001:DB8:0:0:0:0:0:1")
@@ -94,7 +95,7 @@ class TestAppendOnly:
         assert AuditEntry.objects.count() == 3
 
     def test_it_refuses_deleting_one_entry(self, chain):
-        # BUG: Model.delete() goes through the deletion collector, not the queryset's
+        # Regression: Model.delete() goes through the deletion collector, not the queryset's
         # delete(), so one entry can still be deleted through the ORM.
         entry = AuditEntry.objects.get(seq=2)
         with pytest.raises(PermissionError):
@@ -102,7 +103,7 @@ class TestAppendOnly:
         assert AuditEntry.objects.count() == 3
 
     def test_it_refuses_saving_a_changed_entry(self, chain):
-        # BUG: Model.save() of an existing row updates through QuerySet._update(),
+        # Regression: Model.save() of an existing row updates through QuerySet._update(),
         # which the append-only queryset does not guard.
         entry = AuditEntry.objects.get(seq=2)
         entry.what = "nothing to see"
@@ -176,7 +177,7 @@ class TestAuditVerifyCommand:
         assert error is not None
 
     def test_it_reports_a_lost_head_row(self, chain):
-        # BUG: with the head row gone, a lost tail goes unnoticed, and the next append
+        # Regression: with the head row gone, a lost tail goes unnoticed, and the next append
         # starts again at seq 1 and fails on the unique seq; verify should say so.
         raw_sql("DELETE FROM audit_audithead")
         raw_sql("DELETE FROM audit_auditentry WHERE seq = %s", [3])
@@ -207,8 +208,6 @@ class TestAuditedReads:
         assert not AuditEntry.objects.exists()
 
     def test_it_records_nothing_for_a_refused_read(self, bob, sam):
-        from django.http import Http404
-
         with pytest.raises(Http404):
             policy.access_patient(sam.user, bob.pk, what="patient record")
         assert not AuditEntry.objects.exists()

@@ -23,10 +23,28 @@ DEMO_DOMAIN = "demo.example"
 TEAMS = ["North team", "South team"]
 
 STAFF = [
-    ("supporter", "Sam Okafor", Role.SUPPORTER, ["North team"], "Psychological Wellbeing Practitioner"),
+    (
+        "supporter",
+        "Sam Okafor",
+        Role.SUPPORTER,
+        ["North team"],
+        "Psychological Wellbeing Practitioner",
+    ),
     ("supporter2", "Priya Raman", Role.SUPPORTER, ["South team"], "Coach"),
-    ("navigator", "Lee Chambers", Role.DIGITAL_NAVIGATOR, ["North team", "South team"], "Digital navigator"),
-    ("supervisor", "Morgan Ellis", Role.SUPERVISOR, ["North team", "South team"], "Clinical supervisor"),
+    (
+        "navigator",
+        "Lee Chambers",
+        Role.DIGITAL_NAVIGATOR,
+        ["North team", "South team"],
+        "Digital navigator",
+    ),
+    (
+        "supervisor",
+        "Morgan Ellis",
+        Role.SUPERVISOR,
+        ["North team", "South team"],
+        "Clinical supervisor",
+    ),
     ("manager", "Ruth Adeyemi", Role.SERVICE_MANAGER, [], "Service manager"),
     ("researcher", "Tomasz Nowak", Role.RESEARCHER, [], "Researcher"),
     ("author", "Hannah Price", Role.CONTENT_AUTHOR, [], "Content author"),
@@ -34,12 +52,36 @@ STAFF = [
 ]
 
 PATIENT_NAMES = [
-    "Amira Hassan", "Ben Carter", "Chloe Davies", "Daniel Osei", "Ella Jones", "Farah Khan",
-    "George Wright", "Hollie Evans", "Isaac Turner", "Jasmine Patel", "Kieran Walsh",
-    "Laura Green", "Mohammed Ali", "Nadia Kowalski", "Owen Hughes", "Poppy Lewis",
-    "Qasim Rahman", "Rosie Bennett", "Sofia Martins", "Tyler Brooks", "Uma Shah",
-    "Victor Mensah", "Wendy Clarke", "Xander Reid", "Yasmin Begum", "Zoe Fletcher",
-    "Aaron Kelly", "Bethany Price", "Callum Ross", "Delia Stone",
+    "Amira Hassan",
+    "Ben Carter",
+    "Chloe Davies",
+    "Daniel Osei",
+    "Ella Jones",
+    "Farah Khan",
+    "George Wright",
+    "Hollie Evans",
+    "Isaac Turner",
+    "Jasmine Patel",
+    "Kieran Walsh",
+    "Laura Green",
+    "Mohammed Ali",
+    "Nadia Kowalski",
+    "Owen Hughes",
+    "Poppy Lewis",
+    "Qasim Rahman",
+    "Rosie Bennett",
+    "Sofia Martins",
+    "Tyler Brooks",
+    "Uma Shah",
+    "Victor Mensah",
+    "Wendy Clarke",
+    "Xander Reid",
+    "Yasmin Begum",
+    "Zoe Fletcher",
+    "Aaron Kelly",
+    "Bethany Price",
+    "Callum Ross",
+    "Delia Stone",
 ]
 
 
@@ -57,14 +99,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--code", action="store_true",
+            "--code",
+            action="store_true",
             help=_("Print the demo staff's current two-factor code and stop."),
         )
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
-            raise CommandError(_("The demo data has a published password: it is refused in "
-                                 "production."))
+            raise CommandError(
+                _("The demo data has a published password: it is refused in production.")
+            )
         if options["code"]:
             self.stdout.write(current_demo_code())
             return
@@ -97,16 +141,20 @@ class Command(BaseCommand):
         if user is not None:
             return user.staff_profile, False
         user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name)
-        profile = StaffProfile.objects.create(user=user, service=service, role=role, job_title=title)
-        TOTPDevice.objects.create(user=user, name="demo authenticator", key=demo_key_hex(),
-                                  confirmed=True)
+        profile = StaffProfile.objects.create(
+            user=user, service=service, role=role, job_title=title
+        )
+        TOTPDevice.objects.create(
+            user=user, name="demo authenticator", key=demo_key_hex(), confirmed=True
+        )
         return profile, True
 
     def patient(self, service, team, supporter, number, name) -> int:
         email = f"patient{number:02d}@{DEMO_DOMAIN}"
         if User.objects.filter(email=email).exists():
             return 0
-        user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name,
-                                        preferred_name=name.split()[0])
+        user = User.objects.create_user(
+            email, DEMO_PASSWORD, full_name=name, preferred_name=name.split()[0]
+        )
         Patient.objects.create(user=user, service=service, team=team, supporter=supporter)
         return 1

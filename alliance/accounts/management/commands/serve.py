@@ -29,10 +29,20 @@ class Command(BaseCommand):
         address = f"{options['host']}:{options['port']}"
         python = sys.executable
         worker = subprocess.Popen([python, "-m", "alliance", "run_huey"])
-        web = subprocess.Popen([
-            python, "-m", "gunicorn", "alliance.wsgi", "--bind", address,
-            "--workers", options["web_workers"], "--access-logfile", "-",
-        ])
+        web = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "alliance.wsgi",
+                "--bind",
+                address,
+                "--workers",
+                options["web_workers"],
+                "--access-logfile",
+                "-",
+            ]
+        )
         self.print_welcome(address)
         stop = {"now": False}
 
@@ -71,8 +81,10 @@ class Command(BaseCommand):
                 f"  researcher:        researcher@{DEMO_DOMAIN}",
                 f"  content author:    author@{DEMO_DOMAIN}",
                 f"  administrator:     admin@{DEMO_DOMAIN}",
-                _("Staff two-factor code: run `.venv/bin/alliance demo --code`, or add the key "
-                  "in the README to an authenticator app."),
+                _(
+                    "Staff two-factor code: run `.venv/bin/alliance demo --code`, or add the key "
+                    "in the README to an authenticator app."
+                ),
                 _("Stop with Ctrl-C."),
                 "",
             ]

@@ -17,7 +17,11 @@ class Command(BaseCommand):
         problems = audit_verify()
         if problems:
             for problem in problems:
-                self.stderr.write(_("Entry %(seq)s %(reason)s.") % {"seq": problem.seq, "reason": problem.reason})
-            raise CommandError(_("The audit chain is broken in %(n)d place(s).") % {"n": len(problems)})
+                self.stderr.write(
+                    _("Entry %(seq)s %(reason)s.") % {"seq": problem.seq, "reason": problem.reason}
+                )
+            raise CommandError(
+                _("The audit chain is broken in %(n)d place(s).") % {"n": len(problems)}
+            )
         count = AuditEntry.objects.count()
         self.stdout.write(_("The audit chain is intact: %(n)d entries verified.") % {"n": count})

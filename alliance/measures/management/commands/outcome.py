@@ -2,7 +2,6 @@
 
 import json
 
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from alliance.measures.management.commands._arguments import (

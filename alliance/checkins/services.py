@@ -1,0 +1,154 @@
+"""Writing exercise entries: create, edit (each save a new version) and comment.
+
+Every write is one transaction and validates everything before it writes anything, so bad
+input raises ``ValidationError`` naming the fields and leaves the record as it was.
+"""
+
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from alliance.accounts.models import Patient, User
+from alliance.audit.models import AuditAction
+from alliance.audit.services import audit_record
+from alliance.checkins.exercises import validate_entry
+from alliance.checkins.models import ExerciseComment, ExerciseEntry, ExerciseEntryVersion
+from alliance.checkins.selectors import can_comment_on_entries
+
+COMMENT_MAX = 2000
+_MODULE_KEY = re.compile(r"[-a-zA-Z0-9_]{0,80}")
+_CLIENT_KEY = re.compile(r"[-a-zA-Z0-9_.:]{8,64}")
+
+
+class StaleVersion(ValidationError):
+    """An edit made from an older version than the one stored: refused, nothing lost."""
+
+    def __init__(self, current: int):
+        self.current = current
+        super().__init__({"expected_version": [_(
+            "This entry was changed since you opened it: it is now at version %(current)d. "
+            "Your changes were not saved. Look at the entry again, then save your changes."
+        ) % {"current": current}]})
+
+
+class ClientKeyReused(ValidationError):
+    """A client key already used for a different entry: the caller must send a new one."""
+
+    def __init__(self, entry: ExerciseEntry):
+        self.entry = entry
+        super().__init__({"client_key": [_(
+            "This form was already saved once, with different answers. Your answers are "
+            "below and were not saved yet: save again to keep them as a new entry."
+        )]})
+
+
+def checked_data(kind: str, data) -> dict:
+    clean, errors = validate_entry(kind, data)
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def require_patient_self(actor: User, patient: Patient) -> None:
+    # Only the patient writes their own exercises; staff read and comment.
+    if actor.pk != patient.user_id:
+        raise PermissionDenied(_("Only the patient can write in their exercises."))
+
+
+@transaction.atomic
+def entry_create(
+    *,
+    patient: Patient,
+    kind: str,
+    data: dict,
+    actor: User,
+    module_key: str = "",
+    client_key: str | None = None,
+) -> tuple[ExerciseEntry, bool]:
+    """A new entry and its first version; with a ``client_key`` already used for the same
+    answers, the entry made then. Returns ``(entry, created)``."""
+    require_patient_self(actor, patient)
+    clean = checked_data(kind, data)
+    module_key = (module_key or "").strip()
+    if not _MODULE_KEY.fullmatch(module_key):
+        raise ValidationError({"module_key": [_("Module: this is not a module's key.")]})
+    if client_key is not None and not _CLIENT_KEY.fullmatch(client_key):
+        raise ValidationError({"client_key": [_(
+            "Client key: use 8 to 64 letters, digits, dashes, dots, colons or underscores."
+        )]})
+    if client_key is not None:
+        existing = existing_for_client_key(patient, client_key, kind, clean)
+        if existing is not None:
+            return existing, False
+    entry = ExerciseEntry(patient=patient, kind=kind, data=clean, module_key=module_key,
+                          client_key=client_key, version=1)
+    try:
+        with transaction.atomic():
+            entry.save(force_insert=True)
+    except IntegrityError:
+        # Another request with the same key won the race: answer with its entry.
+        if client_key is None:
+            raise
+        existing = existing_for_client_key(patient, client_key, kind, clean)
+        if existing is None:
+            raise
+        return existing, False
+    ExerciseEntryVersion.objects.create(
+        entry=entry, version=1, data=clean, saved_at=entry.updated_at, saved_by=actor
+    )
+    return entry, True
+
+
+def existing_for_client_key(patient, client_key, kind, clean) -> ExerciseEntry | None:
+    entry = ExerciseEntry.objects.filter(patient=patient, client_key=client_key).first()
+    if entry is None:
+        return None
+    first = entry.versions.filter(version=1).first()
+    if entry.kind != kind or first is None or first.data != clean:
+        raise ClientKeyReused(entry)
+    return entry
+
+
+@transaction.atomic
+def entry_update(
+    *, entry: ExerciseEntry, data: dict, actor: User, expected_version: int
+) -> ExerciseEntry:
+    """Save new answers as the next version. Refused if the entry moved on since
+    ``expected_version``; answers identical to the stored ones change nothing (a retry)."""
+    require_patient_self(actor, entry.patient)
+    clean = checked_data(entry.kind, data)
+    current = ExerciseEntry.objects.select_for_update().get(pk=entry.pk)
+    if clean == current.data:
+        return current
+    if current.version != expected_version:
+        raise StaleVersion(current.version)
+    current.data = clean
+    current.version += 1
+    current.save(update_fields=["data", "version", "updated_at"])
+    ExerciseEntryVersion.objects.create(
+        entry=current, version=current.version, data=clean, saved_at=current.updated_at,
+        saved_by=actor,
+    )
+    return current
+
+
+@transaction.atomic
+def entry_comment(*, entry: ExerciseEntry, author: User, text: str, request=None) -> ExerciseComment:
+    """A care-team member's comment on an entry; audited as a change to the record."""
+    if not can_comment_on_entries(author, entry.patient):
+        raise PermissionDenied(_("Only the patient's care team can comment."))
+    text = (text or "").strip() if isinstance(text, str) else None
+    if text is None:
+        raise ValidationError({"text": [_("Comment: enter text.")]})
+    if not text:
+        raise ValidationError({"text": [_("Comment: this cannot be left empty.")]})
+    if len(text) > COMMENT_MAX:
+        raise ValidationError({"text": [_("Comment: keep this to %(limit)d characters or "
+                                          "fewer.") % {"limit": COMMENT_MAX}]})
+    comment = ExerciseComment.objects.create(entry=entry, author=author, text=text)
+    audit_record(actor=author, patient=entry.patient, action=AuditAction.CREATE,
+                 what="exercise comment", detail={"entry": entry.pk, "comment": comment.pk},
+                 request=request)
+    return comment
