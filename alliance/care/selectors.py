@@ -44,8 +44,10 @@ class PlanRow:
 
     @property
     def progress(self) -> Progress:
-        done = self.page_count if self.state.state == ModuleState.COMPLETED else (
-            self.assignment.pages_done
+        done = (
+            self.page_count
+            if self.state.state == ModuleState.COMPLETED
+            else (self.assignment.pages_done)
         )
         return module_progress(done, self.page_count)
 
@@ -132,9 +134,12 @@ def exercises_to_do(rows: list[PlanRow]) -> list[ExerciseToDo]:
     unfinished = {r.module.pk: r for r in rows if r.state.state == ModuleState.AVAILABLE}
     if not unfinished:
         return []
-    pages = Page.objects.filter(module_id__in=unfinished).exclude(exercises=[]).order_by(
-        "module_id", "position"
-    ).values_list("module_id", "position", "exercises")
+    pages = (
+        Page.objects.filter(module_id__in=unfinished)
+        .exclude(exercises=[])
+        .order_by("module_id", "position")
+        .values_list("module_id", "position", "exercises")
+    )
     return [
         ExerciseToDo(kind=kind, row=unfinished[module_id], page_position=position)
         for module_id, position, kinds in pages

@@ -43,9 +43,7 @@ def check_supporter(patient: Patient, supporter: StaffProfile | None) -> None:
         or supporter.service_id != patient.service_id
         or not supporter.teams.filter(pk=patient.team_id).exists()
     ):
-        raise ValidationError(
-            {"supporter": _("Choose a supporter of the patient's care team.")}
-        )
+        raise ValidationError({"supporter": _("Choose a supporter of the patient's care team.")})
 
 
 @transaction.atomic
@@ -61,9 +59,7 @@ def episode_start(
 ) -> Episode:
     """Open an episode and lay out its plan: every module of the programme, in order."""
     if programme.kind != ProgrammeKind.PROGRAMME:
-        raise ValidationError(
-            {"programme": _("Add-on modules cannot be an episode's programme.")}
-        )
+        raise ValidationError({"programme": _("Add-on modules cannot be an episode's programme.")})
     if care_model not in CareModel.values:
         raise ValidationError({"care_model": _("Choose one of the care models.")})
     check_supporter(patient, supporter)
@@ -127,8 +123,13 @@ def plan_unlock(*, assignment: ModuleAssignment, actor: User, request=None) -> N
         return
     assignment.unlocked_at = timezone.now()
     assignment.save(update_fields=["unlocked_at"])
-    audit_plan(actor, assignment.episode, "plan: unlock module",
-               {"module": assignment.module.key, "old": "locked", "new": "unlocked"}, request)
+    audit_plan(
+        actor,
+        assignment.episode,
+        "plan: unlock module",
+        {"module": assignment.module.key, "old": "locked", "new": "unlocked"},
+        request,
+    )
 
 
 @transaction.atomic
@@ -142,8 +143,13 @@ def plan_skip(*, assignment: ModuleAssignment, actor: User, request=None) -> Non
         raise ValidationError({"action": _("The patient has completed this module.")})
     assignment.skipped_at = timezone.now()
     assignment.save(update_fields=["skipped_at"])
-    audit_plan(actor, assignment.episode, "plan: skip module",
-               {"module": assignment.module.key, "old": "in plan", "new": "skipped"}, request)
+    audit_plan(
+        actor,
+        assignment.episode,
+        "plan: skip module",
+        {"module": assignment.module.key, "old": "in plan", "new": "skipped"},
+        request,
+    )
 
 
 @transaction.atomic
@@ -161,9 +167,13 @@ def plan_waive(*, assignment: ModuleAssignment, reason: str, actor: User, reques
     assignment.waived_at = timezone.now()
     assignment.waive_reason = reason
     assignment.save(update_fields=["waived_at", "waive_reason"])
-    audit_plan(actor, assignment.episode, "plan: waive mandatory module",
-               {"module": assignment.module.key, "old": "in plan", "new": "waived",
-                "reason": reason}, request)
+    audit_plan(
+        actor,
+        assignment.episode,
+        "plan: waive mandatory module",
+        {"module": assignment.module.key, "old": "in plan", "new": "waived", "reason": reason},
+        request,
+    )
 
 
 @transaction.atomic
@@ -176,8 +186,13 @@ def plan_reinstate(*, assignment: ModuleAssignment, actor: User, request=None) -
     assignment.waived_at = None
     assignment.waive_reason = ""
     assignment.save(update_fields=["skipped_at", "waived_at", "waive_reason"])
-    audit_plan(actor, assignment.episode, "plan: reinstate module",
-               {"module": assignment.module.key, "old": old, "new": "in plan"}, request)
+    audit_plan(
+        actor,
+        assignment.episode,
+        "plan: reinstate module",
+        {"module": assignment.module.key, "old": old, "new": "in plan"},
+        request,
+    )
 
 
 @transaction.atomic
@@ -198,8 +213,13 @@ def plan_move(*, assignment: ModuleAssignment, position: int, actor: User, reque
     for index, item in enumerate(ordered, start=1):
         item.position = index
     ModuleAssignment.objects.bulk_update(ordered, ["position"])
-    audit_plan(actor, episode, "plan: reorder",
-               {"module": assignment.module.key, "old": old, "new": position}, request)
+    audit_plan(
+        actor,
+        episode,
+        "plan: reorder",
+        {"module": assignment.module.key, "old": old, "new": position},
+        request,
+    )
 
 
 @transaction.atomic
@@ -208,8 +228,9 @@ def plan_add_addon(*, episode: Episode, module: Module, actor: User, request=Non
     refuse_if_ended(episode)
     if module.programme.kind != ProgrammeKind.ADDON:
         raise ValidationError({"module": _("Only add-on modules can be added to a plan.")})
-    if episode.assignments.filter(module__key=module.key,
-                                  module__programme__key=module.programme.key).exists():
+    if episode.assignments.filter(
+        module__key=module.key, module__programme__key=module.programme.key
+    ).exists():
         raise ValidationError({"module": _("This module is in the plan already.")})
     last = episode.assignments.order_by("-position").values_list("position", flat=True).first()
     assignment = ModuleAssignment.objects.create(
@@ -219,14 +240,20 @@ def plan_add_addon(*, episode: Episode, module: Module, actor: User, request=Non
         is_addon=True,
         unlocked_at=timezone.now(),
     )
-    audit_plan(actor, episode, "plan: add add-on module",
-               {"module": module.key, "old": None, "new": "added"}, request)
+    audit_plan(
+        actor,
+        episode,
+        "plan: add add-on module",
+        {"module": module.key, "old": None, "new": "added"},
+        request,
+    )
     return assignment
 
 
 @transaction.atomic
-def page_complete(*, assignment: ModuleAssignment, page_number: int, page_count: int,
-                  state: ModuleState) -> bool:
+def page_complete(
+    *, assignment: ModuleAssignment, page_number: int, page_count: int, state: ModuleState
+) -> bool:
     """Record that the patient finished page ``page_number``; returns True when this
     finished the module. Repeating it (a retry, the back button) changes nothing more."""
     if state not in (ModuleState.AVAILABLE, ModuleState.COMPLETED):
@@ -244,8 +271,12 @@ def page_complete(*, assignment: ModuleAssignment, page_number: int, page_count:
     locked.save(update_fields=["pages_done", "resume_page", "started_at", "completed_at"])
     if finished_now:
         Homework.objects.bulk_create(
-            Homework(episode_id=locked.episode_id, assignment=locked, text=text,
-                     source=Homework.Source.MODULE)
+            Homework(
+                episode_id=locked.episode_id,
+                assignment=locked,
+                text=text,
+                source=Homework.Source.MODULE,
+            )
             for text in assignment.module.homework
         )
     assignment.pages_done, assignment.completed_at = locked.pages_done, locked.completed_at
@@ -272,7 +303,12 @@ def homework_add(*, episode: Episode, text: str, actor: User, due_date=None) -> 
     if not text:
         raise ValidationError({"text": _("Write the homework.")})
     refuse_if_ended(episode)
-    homework = Homework.objects.create(episode=episode, text=text, due_date=due_date,
-                                       source=Homework.Source.SUPPORTER, set_by=actor)
+    homework = Homework.objects.create(
+        episode=episode,
+        text=text,
+        due_date=due_date,
+        source=Homework.Source.SUPPORTER,
+        set_by=actor,
+    )
     audit_plan(actor, episode, "homework set", {"old": None, "new": text})
     return homework

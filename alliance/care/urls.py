@@ -7,13 +7,17 @@ app_name = "care"
 urlpatterns = [
     path("my/", views.week, name="week"),
     path("my/modules/<int:assignment_id>/", views.module_resume, name="module_resume"),
-    path("my/modules/<int:assignment_id>/<int:page_number>/", views.module_page,
-         name="module_page"),
+    path(
+        "my/modules/<int:assignment_id>/<int:page_number>/", views.module_page, name="module_page"
+    ),
     path("my/homework/<int:homework_id>/", views.homework_toggle, name="homework_toggle"),
     path("patients/<int:patient_id>/plan/", views.plan, name="plan"),
     path("patients/<int:patient_id>/plan/addons/", views.plan_addon, name="plan_addon"),
-    path("patients/<int:patient_id>/plan/<int:assignment_id>/<slug:action>/",
-         views.plan_action, name="plan_action"),
+    path(
+        "patients/<int:patient_id>/plan/<int:assignment_id>/<slug:action>/",
+        views.plan_action,
+        name="plan_action",
+    ),
     path("patients/<int:patient_id>/episodes/", views.episode_start, name="episode_start"),
     path("patients/<int:patient_id>/episodes/end/", views.episode_end, name="episode_end"),
     path("patients/<int:patient_id>/homework/", views.homework_set, name="homework_set"),

@@ -61,7 +61,10 @@ def page_body(page: Page, row, page_number: int) -> str:
         kind = match.group(1)
         return render_to_string(
             "care/_exercise_slot.html",
-            {"title": EXERCISE_TITLES.get(kind, kind), "href": exercise_link(kind, row, page_number)},
+            {
+                "title": EXERCISE_TITLES.get(kind, kind),
+                "href": exercise_link(kind, row, page_number),
+            },
         )
 
     return mark_safe(EXERCISE_SLOT.sub(card, page.body_html))  # noqa: S308  (sanitised at load)
@@ -78,14 +81,17 @@ def module_page(request: HttpRequest, assignment_id: int, page_number: int) -> H
         raise Http404("Not found.")
     if request.method == "POST":
         finished = services.page_complete(
-            assignment=row.assignment, page_number=page_number,
-            page_count=row.page_count, state=row.state.state,
+            assignment=row.assignment,
+            page_number=page_number,
+            page_count=row.page_count,
+            state=row.state.state,
         )
         if page_number < row.page_count:
             return redirect("care:module_page", assignment_id, page_number + 1)
         if finished:
-            messages.success(request, _("Well done: you finished “%(title)s”.")
-                             % {"title": row.module.title})
+            messages.success(
+                request, _("Well done: you finished “%(title)s”.") % {"title": row.module.title}
+            )
         return redirect("care:week")
     services.page_visit(assignment=row.assignment, page_number=page_number)
     context = {
@@ -154,8 +160,9 @@ def tailoring_patient(request: HttpRequest, patient_id: int) -> Patient | HttpRe
 
 def plan_error(request, patient, error: ValidationError) -> HttpResponse:
     errors = [m for messages_ in error.message_dict.values() for m in messages_]
-    return render(request, "care/plan.html", plan_context(request, patient, errors=errors),
-                  status=400)
+    return render(
+        request, "care/plan.html", plan_context(request, patient, errors=errors), status=400
+    )
 
 
 PLAN_ACTIONS = {
@@ -173,15 +180,19 @@ PLAN_ACTIONS = {
 
 @login_required
 @require_POST
-def plan_action(request: HttpRequest, patient_id: int, assignment_id: int,
-                action: str) -> HttpResponse:
+def plan_action(
+    request: HttpRequest, patient_id: int, assignment_id: int, action: str
+) -> HttpResponse:
     patient = tailoring_patient(request, patient_id)
     if isinstance(patient, HttpResponse):
         return patient
     episode = selectors.active_episode(patient)
     assignment = (
-        episode.assignments.select_related("module", "episode__patient").filter(
-            pk=assignment_id).first() if episode else None
+        episode.assignments.select_related("module", "episode__patient")
+        .filter(pk=assignment_id)
+        .first()
+        if episode
+        else None
     )
     if assignment is None or action not in PLAN_ACTIONS:
         raise Http404("Not found.")
@@ -206,11 +217,13 @@ def plan_addon(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404("Not found.")
     form = forms.AddonForm(request.POST, episode=episode)
     if not form.is_valid():
-        return render(request, "care/plan.html",
-                      plan_context(request, patient, addon_form=form), status=400)
+        return render(
+            request, "care/plan.html", plan_context(request, patient, addon_form=form), status=400
+        )
     try:
-        services.plan_add_addon(episode=episode, module=form.cleaned_data["module"],
-                                actor=request.user, request=request)
+        services.plan_add_addon(
+            episode=episode, module=form.cleaned_data["module"], actor=request.user, request=request
+        )
     except ValidationError as error:
         return plan_error(request, patient, error)
     messages.success(request, _("The module was added to the plan and unlocked."))
@@ -226,16 +239,18 @@ def episode_start(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = forms.EpisodeStartForm(request.POST, patient=patient)
     if form.is_valid():
         try:
-            services.episode_start(patient=patient, actor=request.user, request=request,
-                                   **form.cleaned_data)
+            services.episode_start(
+                patient=patient, actor=request.user, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             for name, errors in error.message_dict.items():
                 form.add_error(name if name in form.fields else None, errors)
         else:
             messages.success(request, _("The episode has started."))
             return redirect("care:plan", patient.pk)
-    return render(request, "care/plan.html",
-                  plan_context(request, patient, start_form=form), status=400)
+    return render(
+        request, "care/plan.html", plan_context(request, patient, start_form=form), status=400
+    )
 
 
 @login_required
@@ -248,8 +263,12 @@ def episode_end(request: HttpRequest, patient_id: int) -> HttpResponse:
     if episode is None:
         raise Http404("Not found.")
     try:
-        services.episode_end(episode=episode, reason=request.POST.get("reason", ""),
-                             actor=request.user, request=request)
+        services.episode_end(
+            episode=episode,
+            reason=request.POST.get("reason", ""),
+            actor=request.user,
+            request=request,
+        )
     except ValidationError as error:
         return plan_error(request, patient, error)
     messages.success(request, _("The episode has ended."))
@@ -267,8 +286,12 @@ def homework_set(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404("Not found.")
     form = forms.HomeworkForm(request.POST)
     if not form.is_valid():
-        return render(request, "care/plan.html",
-                      plan_context(request, patient, homework_form=form), status=400)
+        return render(
+            request,
+            "care/plan.html",
+            plan_context(request, patient, homework_form=form),
+            status=400,
+        )
     services.homework_add(episode=episode, actor=request.user, **form.cleaned_data)
     messages.success(request, _("The homework is now in the patient's week."))
     return redirect("care:plan", patient.pk)
