@@ -46,6 +46,12 @@ class AuditEntry(models.Model):
 
     objects = AppendOnlyQuerySet.as_manager()
 
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["patient", "at"])]
+
     def save(self, *args, **kwargs):
         # Append-only: an entry is written once and never changed.
         if not self._state.adding:
@@ -54,12 +60,6 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
-
-    class Meta:
-        ordering = ["seq"]
-        verbose_name = _("audit entry")
-        verbose_name_plural = _("audit entries")
-        indexes = [models.Index(fields=["patient", "at"])]
 
 
 class AuditHead(models.Model):
