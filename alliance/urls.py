@@ -11,6 +11,8 @@ def api_not_found(request, rest=""):
 urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    path("exercises/", include("alliance.checkins.urls")),
     path("", include("alliance.accounts.urls")),
     path("", include("alliance.care.urls")),
+    path("content/", include("alliance.content.urls")),
 ]

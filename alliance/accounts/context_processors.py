@@ -3,18 +3,30 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from alliance.accounts.models import Role
 from alliance.accounts.policy import can_manage_accounts, staff_role
+
+NO_PATIENT_ROLES = {Role.RESEARCHER, Role.CONTENT_AUTHOR}
+PROGRAMME_ROLES = {Role.CONTENT_AUTHOR, Role.ADMINISTRATOR}
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": []}
-    links = [(reverse("accounts:home"), _("Home"))]
     role = staff_role(user)
-    if role is not None and role not in {"researcher", "content_author"}:
-        links.append((reverse("accounts:patient_list"), _("Patients")))
-    if can_manage_accounts(user):
-        links.append((reverse("accounts:staff_list"), _("Staff accounts")))
+    if role is None:
+        links = [
+            (reverse("care:week"), _("Your week")),
+            (reverse("checkins:entry_list"), _("Your exercises")),
+        ]
+    else:
+        links = [(reverse("accounts:home"), _("Home"))]
+        if role not in NO_PATIENT_ROLES:
+            links.append((reverse("accounts:patient_list"), _("Patients")))
+        if role in PROGRAMME_ROLES:
+            links.append((reverse("content:programme_list"), _("Programmes")))
+        if can_manage_accounts(user):
+            links.append((reverse("accounts:staff_list"), _("Staff accounts")))
     links.append((reverse("accounts:security"), _("Security")))
     return {"nav_links": links, "staff_role": role}

@@ -113,7 +113,16 @@ class Command(BaseCommand):
             self.stdout.write(current_demo_code())
             return
         created = self.create_demo()
-        self.stdout.write(_("Demo data ready (%(n)d new accounts).") % {"n": created})
+        enrolled = self.enrol_patients()
+        self.stdout.write(
+            _("Demo data ready (%(n)d new accounts, %(e)d patients newly enrolled).")
+            % {"n": created, "e": enrolled}
+        )
+
+    def enrol_patients(self) -> int:
+        from alliance.care.demo import populate
+
+        return populate()
 
     @transaction.atomic
     def create_demo(self) -> int:
