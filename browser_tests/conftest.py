@@ -9,6 +9,7 @@ The live server answers from another thread, so these tests use ``transactional_
 ``alliance/conftest.py`` are fixtures pytest does not load for this folder.
 """
 
+import itertools
 import os
 import shutil
 import time
@@ -144,7 +145,7 @@ def check_page(request, page, page_log, live_server):
     error, and no serious or critical accessibility violation (axe-core)."""
     axe = Axe()
     SCREENSHOTS.mkdir(exist_ok=True)
-    shots = iter(range(1, 100))
+    shots = itertools.count(1)
 
     def check(label: str) -> None:
         page.wait_for_load_state("load")

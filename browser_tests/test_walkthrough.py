@@ -33,20 +33,23 @@ def pass_mfa(page: Page, check_page, live_server, key: bytes) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
+def nav(page: Page, name: str):
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+
+
 class TestPatient:
     def test_it_signs_in_sees_home_and_security_and_signs_out(
         self, page: Page, check_page, live_server, alice
     ):
         sign_in(page, check_page, alice.user.email)
 
-        expect(page).to_have_url(f"{live_server.url}/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Alice Patient")
-        care = page.get_by_role("region", name="Your care")
-        expect(care).to_contain_text("Your supporter")
-        expect(care).to_contain_text("Sam Supporter")
+        expect(page.get_by_role("main")).to_contain_text(
+            re.compile(r"Your supporter.*Sam Supporter")
+        )
         check_page("patient-home")
 
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Security").click()
+        nav(page, "Security").click()
         expect(page).to_have_url(f"{live_server.url}/security/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Security")
         expect(page.get_by_role("heading", name="Recovery codes")).to_have_count(0)
@@ -67,14 +70,10 @@ class TestSupporter:
         sign_in(page, check_page, sam.user.email)
         pass_mfa(page, check_page, live_server, sam.user.totpdevice_set.get().bin_key)
 
-        expect(page).to_have_url(f"{live_server.url}/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Sam Supporter")
-        expect(page.get_by_role("region", name="Patients")).to_contain_text(
-            "You can see 1 patient."
-        )
         check_page("staff-home")
 
-        page.get_by_role("link", name="Open the patient list").click()
+        nav(page, "Patients").click()
         expect(page).to_have_url(f"{live_server.url}/patients/")
         table = page.get_by_role("table", name="Patients you can see")
         expect(table.get_by_role("row")).to_have_count(2)
@@ -111,7 +110,6 @@ class TestNewStaff:
         assert nell.user.totpdevice_set.get().confirmed
 
         page.get_by_role("link", name="I have saved them — continue").click()
-        expect(page).to_have_url(f"{live_server.url}/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Nell Newcomer")
         check_page("staff-home")
 
@@ -126,7 +124,7 @@ class TestAdministrator:
         expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Ada Admin")
         check_page("admin-home")
 
-        page.get_by_role("link", name="Add and manage staff accounts").click()
+        nav(page, "Staff accounts").click()
         expect(page).to_have_url(f"{live_server.url}/staff/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Staff accounts")
         table = page.get_by_role("table", name="Staff of your service")

@@ -99,7 +99,8 @@ class UnsafeHtmlFinder(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag in UNSAFE_TAGS:
-            self.add(f"a <{tag}> element", rf"<\s*{tag}\b")
+            article = "an" if tag[0] in "aeiou" else "a"
+            self.add(f"{article} <{tag}> element", rf"<\s*{tag}\b")
         for name, value in attrs:
             if name.startswith("on"):
                 self.add(f"the event handler {name}", rf"\b{re.escape(name)}\s*=")
