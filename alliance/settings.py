@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "alliance.measures",
     "alliance.content",
     "alliance.care",
+    "alliance.insights",
+    "alliance.checkins",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +173,14 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
 ALLIANCE_SIGN_IN_LINK_MINUTES = env_int("ALLIANCE_SIGN_IN_LINK_MINUTES", 15)
 # Staff are signed out after this long without a request.
 ALLIANCE_STAFF_IDLE_MINUTES = env_int("ALLIANCE_STAFF_IDLE_MINUTES", 15)
+# Shown to a patient at once after a risk answer, unless their service set its own text.
+ALLIANCE_DEFAULT_CRISIS_INFO = os.environ.get(
+    "ALLIANCE_DEFAULT_CRISIS_INFO",
+    "If you are in danger now or might act on thoughts of harming yourself, call 999 or go to "
+    "A&E. You can talk to Samaritans any time, free, on 116 123. For urgent help that is not "
+    "an emergency, call NHS 111 (option 2 for mental health). Your care team has been told "
+    "about your answer and will contact you.",
+)
 ALLIANCE_SITE_URL = os.environ.get("ALLIANCE_SITE_URL", "http://127.0.0.1:8000")
 
 # Lock-out after repeated failures (django-axes): per account and address together, so

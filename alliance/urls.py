@@ -14,5 +14,6 @@ urlpatterns = [
     path("exercises/", include("alliance.checkins.urls")),
     path("", include("alliance.accounts.urls")),
     path("", include("alliance.care.urls")),
+    path("", include("alliance.measures.urls")),
     path("content/", include("alliance.content.urls")),
 ]

@@ -91,6 +91,9 @@ class Service(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Europe/London", validators=[validate_time_zone]
     )
+    # Shown to a patient at once when a risk answer or risk language is detected. Empty:
+    # the default text (UK emergency numbers) is shown.
+    crisis_info = models.TextField(_("crisis information"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

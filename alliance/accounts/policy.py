@@ -103,3 +103,12 @@ def can_tailor_plan(user: User) -> bool:
 
 def is_patient(user: User) -> bool:
     return user.is_authenticated and user.patient_or_none is not None
+
+
+def can_send_questionnaires(user: User) -> bool:
+    return has_role(user, Role.SUPPORTER, Role.SUPERVISOR)
+
+
+def can_act_on_alerts(user: User) -> bool:
+    """Who may acknowledge an alert about a patient they can see (clinical staff)."""
+    return has_role(user, Role.SUPPORTER, Role.SUPERVISOR, Role.SERVICE_MANAGER)

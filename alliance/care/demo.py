@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from alliance.accounts.models import Patient
 from alliance.care import selectors, services
-from alliance.care.models import Contact, ContactStatus, Episode
+from alliance.care.models import ContactStatus, Episode
 from alliance.care.plans import ModuleState
 from alliance.content.models import Module, Programme, ProgrammeKind
 from alliance.content.services import content_load
@@ -99,16 +99,14 @@ def add_contacts(episode: Episode, rng: random.Random, now) -> None:
     days = (now - episode.started_at).days
     for week in range(0, days, 7):
         status = ContactStatus.ATTENDED if rng.random() < 0.85 else ContactStatus.DID_NOT_ATTEND
-        Contact.objects.create(
+        contact = services.contact_book(
             episode=episode,
-            supporter=episode.supporter,
             kind=rng.choice(["phone", "video", "face_to_face"]),
             scheduled_at=episode.started_at + timedelta(days=week, hours=2),
-            status=status,
         )
-    Contact.objects.create(
+        services.contact_set_status(contact=contact, status=status)
+    services.contact_book(
         episode=episode,
-        supporter=episode.supporter,
         kind="phone" if episode.care_model != "blended" else "face_to_face",
         scheduled_at=(now + timedelta(days=rng.randint(1, 6))).replace(
             hour=rng.choice([9, 10, 11, 14, 15]), minute=0, second=0, microsecond=0

@@ -14,6 +14,9 @@ from alliance.audit.models import AuditAction
 from alliance.audit.services import audit_record
 from alliance.care.models import (
     CareModel,
+    Contact,
+    ContactKind,
+    ContactStatus,
     EndReason,
     Episode,
     EpisodeStatus,
@@ -22,6 +25,7 @@ from alliance.care.models import (
 )
 from alliance.care.plans import ModuleState
 from alliance.content.models import Module, Programme, ProgrammeKind
+from alliance.measures.services import questionnaires_sync
 
 
 def audit_plan(actor, episode: Episode, what: str, detail: dict, request=None) -> None:
@@ -95,6 +99,7 @@ def episode_start(
             detail={"programme": f"{programme.key} v{programme.version}", "care_model": care_model},
             request=request,
         )
+    questionnaires_sync(episode)
     return episode
 
 
@@ -109,6 +114,7 @@ def episode_end(*, episode: Episode, reason: str, actor: User, request=None) -> 
     episode.end_reason = reason
     episode.save(update_fields=["status", "ended_at", "end_reason"])
     audit_plan(actor, episode, "episode end", {"old": "active", "new": reason}, request)
+    questionnaires_sync(episode)
 
 
 def refuse_if_ended(episode: Episode) -> None:
@@ -279,6 +285,7 @@ def page_complete(
             )
             for text in assignment.module.homework
         )
+        questionnaires_sync(locked.episode)
     assignment.pages_done, assignment.completed_at = locked.pages_done, locked.completed_at
     return finished_now
 
@@ -312,3 +319,30 @@ def homework_add(*, episode: Episode, text: str, actor: User, due_date=None) -> 
     )
     audit_plan(actor, episode, "homework set", {"old": None, "new": text})
     return homework
+
+
+@transaction.atomic
+def contact_book(*, episode: Episode, kind: str, scheduled_at, supporter=None,
+                 duration_minutes: int = 30) -> Contact:
+    """Book a session or call; the questionnaires due at it are sent with it."""
+    refuse_if_ended(episode)
+    if kind not in ContactKind.values:
+        raise ValidationError({"kind": _("Choose face-to-face, phone or video.")})
+    contact = Contact.objects.create(episode=episode, kind=kind, scheduled_at=scheduled_at,
+                                     supporter=supporter or episode.supporter,
+                                     duration_minutes=duration_minutes)
+    questionnaires_sync(episode)
+    return contact
+
+
+@transaction.atomic
+def contact_set_status(*, contact: Contact, status: str, actor: User | None = None) -> None:
+    """Record attendance (attended counts as a treatment contact), a DNA or a cancellation."""
+    if status not in ContactStatus.values:
+        raise ValidationError({"status": _("Choose attended, did not attend or cancelled.")})
+    old = contact.status
+    contact.status = status
+    contact.save(update_fields=["status"])
+    if actor is not None:
+        audit_plan(actor, contact.episode, "contact status", {"old": old, "new": status})
+    questionnaires_sync(contact.episode)

@@ -112,18 +112,34 @@ EXERCISES: dict[str, Exercise] = {
                 "how much pleasure and sense of achievement it gave you."
             ),
             fields=(
-                ExerciseField("activity", _("Activity"), F.TEXT, required=True,
-                              help_text=_("Something small and specific, like “walk to "
-                                              "the shop after breakfast”.")),
+                ExerciseField(
+                    "activity",
+                    _("Activity"),
+                    F.TEXT,
+                    required=True,
+                    help_text=_(
+                        "Something small and specific, like “walk to the shop after breakfast”."
+                    ),
+                ),
                 ExerciseField("planned_for", _("Day and time"), F.DATETIME, required=True),
-                ExerciseField("done", _("Did you do it?"), F.BOOL,
-                              help_text=_("Fill this in afterwards.")),
-                ExerciseField("pleasure", _("Pleasure"), F.RATING,
-                              help_text=_("How much you enjoyed it: 0 is not at all, "
-                                              "10 is very much.")),
-                ExerciseField("mastery", _("Mastery"), F.RATING,
-                              help_text=_("How much of a sense of achievement it gave "
-                                              "you: 0 is none, 10 is a great deal.")),
+                ExerciseField(
+                    "done", _("Did you do it?"), F.BOOL, help_text=_("Fill this in afterwards.")
+                ),
+                ExerciseField(
+                    "pleasure",
+                    _("Pleasure"),
+                    F.RATING,
+                    help_text=_("How much you enjoyed it: 0 is not at all, 10 is very much."),
+                ),
+                ExerciseField(
+                    "mastery",
+                    _("Mastery"),
+                    F.RATING,
+                    help_text=_(
+                        "How much of a sense of achievement it gave "
+                        "you: 0 is none, 10 is a great deal."
+                    ),
+                ),
                 ExerciseField("notes", _("Notes"), F.LONG_TEXT),
             ),
             summary_fields=("activity",),
@@ -136,32 +152,67 @@ EXERCISES: dict[str, Exercise] = {
                 "for and against it, and find a more balanced thought."
             ),
             fields=(
-                ExerciseField("situation", _("Situation"), F.LONG_TEXT, required=True,
-                              help_text=_("Where were you, and what was happening? "
-                                              "Keep it short and factual.")),
-                ExerciseField("emotions", _("Emotions"), F.EMOTIONS, required=True,
-                              help_text=_("Name each feeling and how strong it was, "
-                                              "from 0 to 100.")),
-                ExerciseField("automatic_thought", _("Automatic thought"), F.LONG_TEXT,
-                              required=True,
-                              help_text=_("What went through your mind?")),
-                ExerciseField("thought_belief", _("Belief in the thought"), F.RATING,
-                              maximum=100,
-                              help_text=_("How much you believed it, from 0 to 100.")),
-                ExerciseField("evidence_for", _("Evidence for the thought"), F.LONG_TEXT,
-                              help_text=_("Facts, not feelings.")),
-                ExerciseField("evidence_against", _("Evidence against the thought"),
-                              F.LONG_TEXT,
-                              help_text=_("What does not fit? What would you say to a "
-                                              "friend?")),
-                ExerciseField("balanced_thought", _("Balanced thought"), F.LONG_TEXT,
-                              help_text=_("A thought that takes account of all the "
-                                              "evidence.")),
-                ExerciseField("balanced_belief", _("Belief in the balanced thought"),
-                              F.RATING, maximum=100,
-                              help_text=_("How much you believe it, from 0 to 100.")),
-                ExerciseField("emotions_after", _("Emotions now"), F.EMOTIONS,
-                              help_text=_("Rate your feelings again, from 0 to 100.")),
+                ExerciseField(
+                    "situation",
+                    _("Situation"),
+                    F.LONG_TEXT,
+                    required=True,
+                    help_text=_(
+                        "Where were you, and what was happening? Keep it short and factual."
+                    ),
+                ),
+                ExerciseField(
+                    "emotions",
+                    _("Emotions"),
+                    F.EMOTIONS,
+                    required=True,
+                    help_text=_("Name each feeling and how strong it was, from 0 to 100."),
+                ),
+                ExerciseField(
+                    "automatic_thought",
+                    _("Automatic thought"),
+                    F.LONG_TEXT,
+                    required=True,
+                    help_text=_("What went through your mind?"),
+                ),
+                ExerciseField(
+                    "thought_belief",
+                    _("Belief in the thought"),
+                    F.RATING,
+                    maximum=100,
+                    help_text=_("How much you believed it, from 0 to 100."),
+                ),
+                ExerciseField(
+                    "evidence_for",
+                    _("Evidence for the thought"),
+                    F.LONG_TEXT,
+                    help_text=_("Facts, not feelings."),
+                ),
+                ExerciseField(
+                    "evidence_against",
+                    _("Evidence against the thought"),
+                    F.LONG_TEXT,
+                    help_text=_("What does not fit? What would you say to a friend?"),
+                ),
+                ExerciseField(
+                    "balanced_thought",
+                    _("Balanced thought"),
+                    F.LONG_TEXT,
+                    help_text=_("A thought that takes account of all the evidence."),
+                ),
+                ExerciseField(
+                    "balanced_belief",
+                    _("Belief in the balanced thought"),
+                    F.RATING,
+                    maximum=100,
+                    help_text=_("How much you believe it, from 0 to 100."),
+                ),
+                ExerciseField(
+                    "emotions_after",
+                    _("Emotions now"),
+                    F.EMOTIONS,
+                    help_text=_("Rate your feelings again, from 0 to 100."),
+                ),
             ),
             summary_fields=("situation", "automatic_thought"),
         ),
@@ -174,20 +225,37 @@ EXERCISES: dict[str, Exercise] = {
             ),
             fields=(
                 ExerciseField("goal", _("Goal"), F.TEXT, required=True),
-                ExerciseField("action_what", _("What you will do"), F.LONG_TEXT,
-                              required=True),
-                ExerciseField("action_when", _("When"), F.TEXT, required=True,
-                              help_text=_("A day and time, or how often, like “Monday "
-                                              "and Thursday after lunch”.")),
+                ExerciseField("action_what", _("What you will do"), F.LONG_TEXT, required=True),
+                ExerciseField(
+                    "action_when",
+                    _("When"),
+                    F.TEXT,
+                    required=True,
+                    help_text=_(
+                        "A day and time, or how often, like “Monday and Thursday after lunch”."
+                    ),
+                ),
                 ExerciseField("action_where", _("Where"), F.TEXT),
-                ExerciseField("action_how", _("How"), F.LONG_TEXT,
-                              help_text=_("What you need, and the steps.")),
-                ExerciseField("barriers", _("Barriers and plans"), F.BARRIERS,
-                              help_text=_("What might get in the way, and what you will "
-                                              "do if it does.")),
-                ExerciseField("confidence", _("Confidence"), F.RATING,
-                              help_text=_("How sure you are that you can do it: 0 is not "
-                                              "at all, 10 is completely.")),
+                ExerciseField(
+                    "action_how",
+                    _("How"),
+                    F.LONG_TEXT,
+                    help_text=_("What you need, and the steps."),
+                ),
+                ExerciseField(
+                    "barriers",
+                    _("Barriers and plans"),
+                    F.BARRIERS,
+                    help_text=_("What might get in the way, and what you will do if it does."),
+                ),
+                ExerciseField(
+                    "confidence",
+                    _("Confidence"),
+                    F.RATING,
+                    help_text=_(
+                        "How sure you are that you can do it: 0 is not at all, 10 is completely."
+                    ),
+                ),
             ),
             summary_fields=("goal",),
         ),
@@ -199,19 +267,34 @@ EXERCISES: dict[str, Exercise] = {
                 "weigh them up, choose one, plan it and review how it went."
             ),
             fields=(
-                ExerciseField("problem", _("Problem"), F.LONG_TEXT, required=True,
-                              help_text=_("What exactly is the problem? When and where "
-                                              "does it happen?")),
-                ExerciseField("options", _("Ideas"), F.OPTIONS, required=True,
-                              form_rows=5,
-                              help_text=_("As many ideas as you can, with the pros and "
-                                              "cons of each.")),
+                ExerciseField(
+                    "problem",
+                    _("Problem"),
+                    F.LONG_TEXT,
+                    required=True,
+                    help_text=_("What exactly is the problem? When and where does it happen?"),
+                ),
+                ExerciseField(
+                    "options",
+                    _("Ideas"),
+                    F.OPTIONS,
+                    required=True,
+                    form_rows=5,
+                    help_text=_("As many ideas as you can, with the pros and cons of each."),
+                ),
                 ExerciseField("chosen_option", _("Idea you will try"), F.TEXT),
-                ExerciseField("steps", _("Plan"), F.LONG_TEXT,
-                              help_text=_("What you will do, when and where.")),
-                ExerciseField("review", _("Review"), F.LONG_TEXT,
-                              help_text=_("Afterwards: what went well, what was harder, "
-                                              "what next?")),
+                ExerciseField(
+                    "steps",
+                    _("Plan"),
+                    F.LONG_TEXT,
+                    help_text=_("What you will do, when and where."),
+                ),
+                ExerciseField(
+                    "review",
+                    _("Review"),
+                    F.LONG_TEXT,
+                    help_text=_("Afterwards: what went well, what was harder, what next?"),
+                ),
             ),
             summary_fields=("problem",),
         ),
@@ -312,7 +395,9 @@ def is_whole_number_in(value: Any, minimum: int, maximum: int) -> bool:
 
 def rating_message(label: str, minimum: int, maximum: int) -> str:
     return _("%(label)s: enter a whole number from %(min)d to %(max)d.") % {
-        "label": label, "min": minimum, "max": maximum,
+        "label": label,
+        "min": minimum,
+        "max": maximum,
     }
 
 
@@ -351,8 +436,9 @@ def clean_group(field: ExerciseField, value: Any) -> tuple[list | None, list[str
     if problems:
         return None, problems
     if len(rows) > MAX_ROWS:
-        return None, [_("%(label)s: fill in %(max)d rows or fewer.")
-                      % {"label": label, "max": MAX_ROWS}]
+        return None, [
+            _("%(label)s: fill in %(max)d rows or fewer.") % {"label": label, "max": MAX_ROWS}
+        ]
     if not rows and field.required:
         return None, [_("%(label)s: fill in at least one row.") % {"label": label}]
     return (rows or None), []
@@ -361,14 +447,17 @@ def clean_group(field: ExerciseField, value: Any) -> tuple[list | None, list[str
 def clean_group_row(field: ExerciseField, row: Any, number: int) -> tuple[dict | None, list[str]]:
     where = _("%(label)s, row %(number)d") % {"label": field.label, "number": number}
     if not isinstance(row, dict):
-        return None, [_("%(where)s: send an object with %(parts)s.")
-                      % {"where": where, "parts": ", ".join(p.name for p in field.parts)}]
+        return None, [
+            _("%(where)s: send an object with %(parts)s.")
+            % {"where": where, "parts": ", ".join(p.name for p in field.parts)}
+        ]
     problems = []
     known = {part.name for part in field.parts}
     for name in row:
         if name not in known:
-            problems.append(_("%(where)s: there is no part called “%(name)s”.")
-                            % {"where": where, "name": name})
+            problems.append(
+                _("%(where)s: there is no part called “%(name)s”.") % {"where": where, "name": name}
+            )
     clean = {}
     for part in field.parts:
         value = row.get(part.name)

@@ -81,8 +81,7 @@ class ExerciseForm:
         for f in exercise.fields:
             if f.is_group:
                 values[f.name] = [
-                    {part.name: post.get(f"{f.name}-{index}-{part.name}", "")
-                     for part in f.parts}
+                    {part.name: post.get(f"{f.name}-{index}-{part.name}", "") for part in f.parts}
                     for index in range(MAX_ROWS)
                     if any(f"{f.name}-{index}-{part.name}" in post for part in f.parts)
                 ]
@@ -97,8 +96,10 @@ class ExerciseForm:
         for f in exercise.fields:
             stored = data.get(f.name)
             if f.is_group:
-                values[f.name] = [{part.name: as_text(row.get(part.name)) for part in f.parts}
-                                  for row in stored or []]
+                values[f.name] = [
+                    {part.name: as_text(row.get(part.name)) for part in f.parts}
+                    for row in stored or []
+                ]
             elif f.type is FieldType.BOOL:
                 values[f.name] = "" if stored is None else (YES if stored else NO)
             elif f.type is FieldType.DATETIME and stored:
@@ -114,8 +115,10 @@ class ExerciseForm:
         for f in self.exercise.fields:
             raw = self.values.get(f.name)
             if f.is_group:
-                rows = [{part.name: typed(part.type, row.get(part.name, ""))
-                         for part in f.parts} for row in raw or []]
+                rows = [
+                    {part.name: typed(part.type, row.get(part.name, "")) for part in f.parts}
+                    for row in raw or []
+                ]
                 data[f.name] = [row for row in rows if any(v is not None for v in row.values())]
             else:
                 data[f.name] = typed(f.type, raw or "")
@@ -128,16 +131,25 @@ class ExerciseForm:
         errors = self.errors.get(f.name, [])
         if not f.is_group:
             return BoundField(f, value=self.values.get(f.name, ""), errors=errors)
-        filled = self.values.get(f.name) or []
+        filled = [
+            row
+            for row in self.values.get(f.name) or []
+            if any(str(value).strip() for value in row.values())
+        ]
         count = min(MAX_ROWS, max(f.form_rows, len(filled) + 1))
         rows = []
         for index in range(count):
             row = filled[index] if index < len(filled) else {}
             parts = [
-                BoundPart(name=f"{f.name}-{index}-{part.name}",
-                          id=f"id_{f.name}-{index}-{part.name}", label=part.label,
-                          type=part.type, value=row.get(part.name, ""),
-                          minimum=part.minimum, maximum=part.maximum)
+                BoundPart(
+                    name=f"{f.name}-{index}-{part.name}",
+                    id=f"id_{f.name}-{index}-{part.name}",
+                    label=part.label,
+                    type=part.type,
+                    value=row.get(part.name, ""),
+                    minimum=part.minimum,
+                    maximum=part.maximum,
+                )
                 for part in f.parts
             ]
             rows.append(BoundRow(number=index + 1, parts=parts))
@@ -147,8 +159,12 @@ class ExerciseForm:
         """(anchor id or None, message) for the error summary: errors about the whole entry
         first, then each field's in the order of the form."""
         names = {f.name for f in self.exercise.fields}
-        found = [(None, message) for name, messages in self.errors.items()
-                 if name not in names for message in messages]
+        found = [
+            (None, message)
+            for name, messages in self.errors.items()
+            if name not in names
+            for message in messages
+        ]
         for f in self.exercise.fields:
             found.extend((self.bound(f).id, message) for message in self.errors.get(f.name, []))
         return found

@@ -21,8 +21,9 @@ class ExerciseEntry(models.Model):
     # The module the patient started it from, if any (a content module's key).
     module_key = models.CharField(max_length=80, blank=True, default="")
     # Chosen by the client (a hidden form field, an API caller): a retry with the same key
-    # returns the entry already made instead of making a second one.
-    client_key = models.CharField(max_length=64, null=True, blank=True)
+    # returns the entry already made instead of making a second one. NULL, not "", when
+    # absent: NULLs never collide in the unique constraint.
+    client_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -69,8 +70,7 @@ class ExerciseComment(models.Model):
     """A member of the care team's comment on an entry, which the patient reads."""
 
     entry = models.ForeignKey(ExerciseEntry, on_delete=models.PROTECT, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = EncryptedTextField(_("comment"))
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -22,15 +22,20 @@ _MODULE_KEY = re.compile(r"[-a-zA-Z0-9_]{0,80}")
 _CLIENT_KEY = re.compile(r"[-a-zA-Z0-9_.:]{8,64}")
 
 
+def field_error(field: str, message: str) -> ValidationError:
+    return ValidationError({field: [message]})
+
+
 class StaleVersion(ValidationError):
     """An edit made from an older version than the one stored: refused, nothing lost."""
 
     def __init__(self, current: int):
         self.current = current
-        super().__init__({"expected_version": [_(
+        message = _(
             "This entry was changed since you opened it: it is now at version %(current)d. "
             "Your changes were not saved. Look at the entry again, then save your changes."
-        ) % {"current": current}]})
+        )
+        super().__init__({"expected_version": [message % {"current": current}]})
 
 
 class ClientKeyReused(ValidationError):
@@ -38,10 +43,11 @@ class ClientKeyReused(ValidationError):
 
     def __init__(self, entry: ExerciseEntry):
         self.entry = entry
-        super().__init__({"client_key": [_(
-            "This form was already saved once, with different answers. Your answers are "
-            "below and were not saved yet: save again to keep them as a new entry."
-        )]})
+        message = _(
+            "Client key: this key was already used for an entry with different answers. "
+            "Send a new key to make a new entry."
+        )
+        super().__init__({"client_key": [message]})
 
 
 def checked_data(kind: str, data) -> dict:
@@ -73,17 +79,22 @@ def entry_create(
     clean = checked_data(kind, data)
     module_key = (module_key or "").strip()
     if not _MODULE_KEY.fullmatch(module_key):
-        raise ValidationError({"module_key": [_("Module: this is not a module's key.")]})
+        raise field_error("module_key", _("Module: this is not a module's key."))
     if client_key is not None and not _CLIENT_KEY.fullmatch(client_key):
-        raise ValidationError({"client_key": [_(
-            "Client key: use 8 to 64 letters, digits, dashes, dots, colons or underscores."
-        )]})
+        message = _("Client key: use 8 to 64 letters, digits or the signs - _ . :")
+        raise field_error("client_key", message)
     if client_key is not None:
         existing = existing_for_client_key(patient, client_key, kind, clean)
         if existing is not None:
             return existing, False
-    entry = ExerciseEntry(patient=patient, kind=kind, data=clean, module_key=module_key,
-                          client_key=client_key, version=1)
+    entry = ExerciseEntry(
+        patient=patient,
+        kind=kind,
+        data=clean,
+        module_key=module_key,
+        client_key=client_key,
+        version=1,
+    )
     try:
         with transaction.atomic():
             entry.save(force_insert=True)
@@ -128,27 +139,37 @@ def entry_update(
     current.version += 1
     current.save(update_fields=["data", "version", "updated_at"])
     ExerciseEntryVersion.objects.create(
-        entry=current, version=current.version, data=clean, saved_at=current.updated_at,
+        entry=current,
+        version=current.version,
+        data=clean,
+        saved_at=current.updated_at,
         saved_by=actor,
     )
     return current
 
 
 @transaction.atomic
-def entry_comment(*, entry: ExerciseEntry, author: User, text: str, request=None) -> ExerciseComment:
+def entry_comment(
+    *, entry: ExerciseEntry, author: User, text: str, request=None
+) -> ExerciseComment:
     """A care-team member's comment on an entry; audited as a change to the record."""
     if not can_comment_on_entries(author, entry.patient):
         raise PermissionDenied(_("Only the patient's care team can comment."))
-    text = (text or "").strip() if isinstance(text, str) else None
-    if text is None:
-        raise ValidationError({"text": [_("Comment: enter text.")]})
+    if not isinstance(text, str):
+        raise field_error("text", _("Comment: enter text."))
+    text = text.strip()
     if not text:
-        raise ValidationError({"text": [_("Comment: this cannot be left empty.")]})
+        raise field_error("text", _("Comment: this cannot be left empty."))
     if len(text) > COMMENT_MAX:
-        raise ValidationError({"text": [_("Comment: keep this to %(limit)d characters or "
-                                          "fewer.") % {"limit": COMMENT_MAX}]})
+        message = _("Comment: keep this to %(limit)d characters or fewer.")
+        raise field_error("text", message % {"limit": COMMENT_MAX})
     comment = ExerciseComment.objects.create(entry=entry, author=author, text=text)
-    audit_record(actor=author, patient=entry.patient, action=AuditAction.CREATE,
-                 what="exercise comment", detail={"entry": entry.pk, "comment": comment.pk},
-                 request=request)
+    audit_record(
+        actor=author,
+        patient=entry.patient,
+        action=AuditAction.CREATE,
+        what="exercise comment",
+        detail={"entry": entry.pk, "comment": comment.pk},
+        request=request,
+    )
     return comment

@@ -67,11 +67,10 @@ def entry_new(request: HttpRequest, kind: str) -> HttpResponse:
     exercise = EXERCISES.get(kind)
     if exercise is None:
         raise Http404("No such exercise.")
-    source = request.POST if request.method == "POST" else request.GET
     context = {
         "exercise": exercise,
         "next": safe_next(request),
-        "module_key": source.get("module", ""),
+        "module_key": request.POST.get("module") or request.GET.get("module", ""),
         # A double-submitted form sends the same key, and gets the entry made the first time.
         "client_key": request.POST.get("client_key") or uuid.uuid4().hex,
     }
@@ -81,11 +80,20 @@ def entry_new(request: HttpRequest, kind: str) -> HttpResponse:
     form = ExerciseForm.from_post(exercise, request.POST)
     try:
         entry, _created = services.entry_create(
-            patient=patient, kind=kind, data=form.data(), actor=request.user,
-            module_key=context["module_key"], client_key=context["client_key"],
+            patient=patient,
+            kind=kind,
+            data=form.data(),
+            actor=request.user,
+            module_key=context["module_key"],
+            client_key=context["client_key"],
         )
-    except services.ClientKeyReused as error:
-        form.errors = error.message_dict
+    except services.ClientKeyReused:
+        # Most likely "back" and a second save with other answers: keep both, on request.
+        message = _(
+            "This form was already saved once, with different answers. Your answers are "
+            "below and are not saved yet: save again to keep them as a new entry."
+        )
+        form.errors = {"client_key": [message]}
         context["client_key"] = uuid.uuid4().hex
         return render(request, "checkins/entry_form.html", {**context, "form": form}, status=409)
     except ValidationError as error:
@@ -103,9 +111,8 @@ def detail_context(request: HttpRequest, entry: ExerciseEntry) -> dict:
         "rows": display_rows(entry.kind, entry.data),
         "comments": selectors.entry_comments(entry),
         "is_owner": is_owner,
-        "can_comment": not is_owner and selectors.can_comment_on_entries(
-            request.user, entry.patient
-        ),
+        "can_comment": not is_owner
+        and selectors.can_comment_on_entries(request.user, entry.patient),
     }
 
 
@@ -133,9 +140,9 @@ def entry_comment(request: HttpRequest, entry_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def entry_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
+    if patient_only(request) is None:
+        return forbidden_to_non_patients()
     entry = selectors.entry_for(request.user, entry_id, request=request)
-    if entry.patient.user_id != request.user.pk:
-        return HttpResponseForbidden(_("Only the patient can change their exercises."))
     exercise = EXERCISES[entry.kind]
     context = {"entry": entry, "exercise": exercise, "expected_version": entry.version}
     if request.method == "GET":
@@ -148,8 +155,9 @@ def entry_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
     except ValueError:
         expected = 0
     try:
-        services.entry_update(entry=entry, data=form.data(), actor=request.user,
-                              expected_version=expected)
+        services.entry_update(
+            entry=entry, data=form.data(), actor=request.user, expected_version=expected
+        )
     except services.StaleVersion as error:
         # Keep what they typed; saving again makes it the newest version, and the other
         # change stays in the history.
@@ -188,5 +196,4 @@ def patient_entries(request: HttpRequest, patient_id: int) -> HttpResponse:
         request.user, patient_id, what="exercise entries", request=request
     )
     groups = grouped(selectors.entries_for_patient(patient))
-    return render(request, "checkins/patient_entries.html",
-                  {"patient": patient, "groups": groups})
+    return render(request, "checkins/patient_entries.html", {"patient": patient, "groups": groups})

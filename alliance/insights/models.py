@@ -1,0 +1,66 @@
+"""Alerts: something that needs a member of staff, open until acknowledged, with history.
+
+An alert has a patient, a kind and a cause (what raised it, e.g. ``response:42``); while one
+is open there is never a second for the same patient, kind and cause.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from alliance.lib.crypto import EncryptedTextField
+
+
+class AlertKind(models.TextChoices):
+    RISK = "risk", _("Risk")
+    DETERIORATION = "deterioration", _("Reliable deterioration")
+    RUPTURE = "rupture", _("Alliance rupture")
+    INACTIVITY = "inactivity", _("Inactive")
+    OVERDUE = "overdue", _("Overdue")
+    MISSED_APPOINTMENT = "missed_appointment", _("Missed appointment")
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Alert(models.Model):
+    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT,
+                                related_name="alerts")
+    kind = models.CharField(max_length=24, choices=AlertKind.choices)
+    cause = models.CharField(max_length=80)
+    summary = models.CharField(max_length=300)
+    owner = models.ForeignKey("accounts.StaffProfile", on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="alerts")
+    state = models.CharField(max_length=14, choices=AlertState.choices,
+                             default=AlertState.OPEN)
+    raised_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                        null=True, blank=True, related_name="+")
+    action_note = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind", "cause"],
+                                    condition=Q(state="open"), name="alert_one_open_per_cause"),
+        ]
+        indexes = [models.Index(fields=["state", "patient"])]
+
+
+class AlertEvent(models.Model):
+    """The alert's history: raised, acknowledged (with the action taken), resolved."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    event = models.CharField(max_length=20)
+    note = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["at"]
