@@ -21,6 +21,8 @@ from alliance.care.models import EndReason, Homework
 from alliance.care.plans import ModuleState
 from alliance.checkins.exercises import EXERCISE_TITLES
 from alliance.content.models import Page
+from alliance.measures.instruments import builtin_instruments
+from alliance.measures.selectors import due_questionnaires
 
 EXERCISE_SLOT = re.compile(r'<p class="exercise-slot" data-exercise="([a-z_]+)"></p>')
 
@@ -35,7 +37,12 @@ def own_patient(request: HttpRequest) -> Patient:
 @login_required
 def week(request: HttpRequest) -> HttpResponse:
     patient = own_patient(request)
-    context = {"week": selectors.patient_week(patient), "patient": patient}
+    context = {
+        "week": selectors.patient_week(patient),
+        "patient": patient,
+        "due": due_questionnaires(patient),
+        "instruments": builtin_instruments(),
+    }
     return render(request, "care/week.html", context)
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from alliance.care.models import Episode
-from alliance.care.tests.conftest import assignment
+from alliance.conftest import assignment
 
 
 class TestWeekApi:

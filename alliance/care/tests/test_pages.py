@@ -8,7 +8,7 @@ from django.utils import timezone
 from alliance.audit.models import AuditEntry
 from alliance.care import services
 from alliance.care.models import Contact, ModuleAssignment
-from alliance.care.tests.conftest import assignment
+from alliance.conftest import assignment
 
 
 class TestWeekPage:
@@ -54,7 +54,7 @@ class TestWeekPage:
                                                django_assert_num_queries):
         client = login(alice)
         client.get("/my/")
-        with django_assert_num_queries(9) as before:
+        with django_assert_num_queries(10) as before:
             client.get("/my/")
         for n in range(20):
             services.homework_add(episode=episode, text=f"Task {n}", actor=sam.user)

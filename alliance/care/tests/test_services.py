@@ -7,7 +7,7 @@ from alliance.audit.models import AuditEntry
 from alliance.care import selectors, services
 from alliance.care.models import Episode, Homework, ModuleAssignment
 from alliance.care.plans import ModuleState
-from alliance.care.tests.conftest import assignment, make_programme
+from alliance.conftest import assignment, make_programme
 
 
 def states(episode):
