@@ -108,10 +108,9 @@ def on_unexpected_error(request, exc):
 
 def add_routers() -> None:
     from alliance.accounts.api import router as accounts_router
-
     from alliance.care.api import router as care_router
-    from alliance.content.api import router as content_router
     from alliance.checkins.api import router as checkins_router
+    from alliance.content.api import router as content_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", care_router)

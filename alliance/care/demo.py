@@ -21,6 +21,7 @@ DEMO_PROGRAMMES = ["blended-depression", "postpartum-mood"]
 # Every fifth patient is still waiting for their first contact: no episode yet.
 WAITING_EVERY = 5
 
+
 def newest(key: str) -> Programme | None:
     return Programme.objects.filter(key=key).order_by("-version").first()
 
@@ -115,9 +116,7 @@ def add_contacts(episode: Episode, rng: random.Random, now) -> None:
 
 
 def add_an_addon(episode: Episode, rng: random.Random) -> None:
-    addon = (
-        Programme.objects.filter(kind=ProgrammeKind.ADDON).order_by("key", "-version").first()
-    )
+    addon = Programme.objects.filter(kind=ProgrammeKind.ADDON).order_by("key", "-version").first()
     if addon is None:
         return
     module = rng.choice(list(Module.objects.filter(programme=addon)))

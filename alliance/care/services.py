@@ -322,15 +322,20 @@ def homework_add(*, episode: Episode, text: str, actor: User, due_date=None) -> 
 
 
 @transaction.atomic
-def contact_book(*, episode: Episode, kind: str, scheduled_at, supporter=None,
-                 duration_minutes: int = 30) -> Contact:
+def contact_book(
+    *, episode: Episode, kind: str, scheduled_at, supporter=None, duration_minutes: int = 30
+) -> Contact:
     """Book a session or call; the questionnaires due at it are sent with it."""
     refuse_if_ended(episode)
     if kind not in ContactKind.values:
         raise ValidationError({"kind": _("Choose face-to-face, phone or video.")})
-    contact = Contact.objects.create(episode=episode, kind=kind, scheduled_at=scheduled_at,
-                                     supporter=supporter or episode.supporter,
-                                     duration_minutes=duration_minutes)
+    contact = Contact.objects.create(
+        episode=episode,
+        kind=kind,
+        scheduled_at=scheduled_at,
+        supporter=supporter or episode.supporter,
+        duration_minutes=duration_minutes,
+    )
     questionnaires_sync(episode)
     return contact
 

@@ -28,26 +28,33 @@ class AlertState(models.TextChoices):
 
 
 class Alert(models.Model):
-    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT,
-                                related_name="alerts")
+    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT, related_name="alerts")
     kind = models.CharField(max_length=24, choices=AlertKind.choices)
     cause = models.CharField(max_length=80)
     summary = models.CharField(max_length=300)
-    owner = models.ForeignKey("accounts.StaffProfile", on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="alerts")
-    state = models.CharField(max_length=14, choices=AlertState.choices,
-                             default=AlertState.OPEN)
+    owner = models.ForeignKey(
+        "accounts.StaffProfile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    state = models.CharField(max_length=14, choices=AlertState.choices, default=AlertState.OPEN)
     raised_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                        null=True, blank=True, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     action_note = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-raised_at"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "kind", "cause"],
-                                    condition=Q(state="open"), name="alert_one_open_per_cause"),
+            models.UniqueConstraint(
+                fields=["patient", "kind", "cause"],
+                condition=Q(state="open"),
+                name="alert_one_open_per_cause",
+            ),
         ]
         indexes = [models.Index(fields=["state", "patient"])]
 
@@ -57,8 +64,9 @@ class AlertEvent(models.Model):
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     event = models.CharField(max_length=20)
     note = EncryptedTextField(blank=True)
 

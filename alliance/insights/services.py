@@ -14,16 +14,22 @@ from alliance.insights.models import Alert, AlertEvent, AlertState
 @transaction.atomic
 def alert_raise(*, patient: Patient, kind: str, cause: str, summary: str) -> Alert:
     """Open an alert for the patient's care team; if one is open for this cause, that one."""
-    existing = Alert.objects.filter(patient=patient, kind=kind, cause=cause,
-                                    state=AlertState.OPEN).first()
+    existing = Alert.objects.filter(
+        patient=patient, kind=kind, cause=cause, state=AlertState.OPEN
+    ).first()
     if existing is not None:
         return existing
     now = timezone.now()
     try:
         with transaction.atomic():
-            alert = Alert.objects.create(patient=patient, kind=kind, cause=cause,
-                                         summary=summary[:300], owner=patient.supporter,
-                                         raised_at=now)
+            alert = Alert.objects.create(
+                patient=patient,
+                kind=kind,
+                cause=cause,
+                summary=summary[:300],
+                owner=patient.supporter,
+                raised_at=now,
+            )
     except IntegrityError:
         return Alert.objects.get(patient=patient, kind=kind, cause=cause, state=AlertState.OPEN)
     AlertEvent.objects.create(alert=alert, at=now, event="raised", note=summary)
@@ -46,8 +52,12 @@ def alert_acknowledge(*, alert: Alert, actor: User, note: str, request=None) -> 
     locked.action_note = note
     locked.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "action_note"])
     AlertEvent.objects.create(alert=locked, at=now, actor=actor, event="acknowledged", note=note)
-    audit_record(actor=actor, patient=locked.patient, action=AuditAction.UPDATE,
-                 what="alert acknowledged",
-                 detail={"alert": locked.pk, "old": "open", "new": "acknowledged"},
-                 request=request)
+    audit_record(
+        actor=actor,
+        patient=locked.patient,
+        action=AuditAction.UPDATE,
+        what="alert acknowledged",
+        detail={"alert": locked.pk, "old": "open", "new": "acknowledged"},
+        request=request,
+    )
     alert.state, alert.action_note = locked.state, locked.action_note

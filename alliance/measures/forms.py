@@ -19,29 +19,39 @@ class QuestionnaireForm(forms.Form):
             text = item.text.replace("{supporter}", supporter_name or _("my supporter"))
             if item.type == "text":
                 self.fields[item.key] = forms.CharField(
-                    label=f"{item.number}. {text}", required=False, max_length=5000,
+                    label=f"{item.number}. {text}",
+                    required=False,
+                    max_length=5000,
                     widget=forms.Textarea(attrs={"rows": 4}),
                 )
             else:
                 self.fields[answer_field(item.number)] = forms.ChoiceField(
-                    label=f"{item.number}. {text}", required=False,
+                    label=f"{item.number}. {text}",
+                    required=False,
                     choices=[(o.value, o.label) for o in item.options],
                     widget=forms.RadioSelect,
                 )
         if instrument.difficulty is not None:
             self.fields["difficulty"] = forms.ChoiceField(
-                label=instrument.difficulty.text, required=False,
+                label=instrument.difficulty.text,
+                required=False,
                 choices=[(o.value, o.label) for o in instrument.difficulty.options],
                 widget=forms.RadioSelect,
             )
 
     def answers(self) -> list:
-        return [self.cleaned_data.get(answer_field(i.number)) or None
-                for i in self.instrument.items if i.type != "text"]
+        return [
+            self.cleaned_data.get(answer_field(i.number)) or None
+            for i in self.instrument.items
+            if i.type != "text"
+        ]
 
     def text_answers(self) -> dict:
-        return {i.key: self.cleaned_data.get(i.key, "") for i in self.instrument.items
-                if i.type == "text"}
+        return {
+            i.key: self.cleaned_data.get(i.key, "")
+            for i in self.instrument.items
+            if i.type == "text"
+        }
 
     def difficulty(self):
         return self.cleaned_data.get("difficulty") or None
@@ -70,8 +80,11 @@ class SendQuestionnaireForm(forms.Form):
 
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(
-        label=_("What you did"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("For example: phoned the patient, agreed a safety plan, told the duty "
-                    "clinician."),
+        label=_("What you did"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "For example: phoned the patient, agreed a safety plan, told the duty clinician."
+        ),
         error_messages={"required": _("Write what you did about this alert.")},
     )

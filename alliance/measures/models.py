@@ -25,29 +25,38 @@ OPEN_STATUSES = (RequestStatus.PENDING, RequestStatus.IN_PROGRESS)
 class QuestionnaireRequest(models.Model):
     """A questionnaire sent to a patient: by the schedule, or by a member of staff."""
 
-    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT,
-                                related_name="questionnaire_requests")
-    episode = models.ForeignKey("care.Episode", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="questionnaire_requests")
+    patient = models.ForeignKey(
+        "accounts.Patient", on_delete=models.PROTECT, related_name="questionnaire_requests"
+    )
+    episode = models.ForeignKey(
+        "care.Episode",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="questionnaire_requests",
+    )
     instrument = models.CharField(max_length=40)
     # Why it was sent, unique per patient and instrument: "start", "middle", "end",
     # "follow_up", "contact:<id>", "contact_no:3", or "sent:<uuid>" for one sent by staff.
     occasion = models.CharField(max_length=80)
     available_from = models.DateTimeField()
     due_at = models.DateTimeField()
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                blank=True, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=12, choices=RequestStatus.choices,
-                              default=RequestStatus.PENDING)
+    status = models.CharField(
+        max_length=12, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
     # Answers saved part-way; never scored.
     draft = EncryptedJSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "instrument", "occasion"],
-                                    name="request_unique_occasion"),
+            models.UniqueConstraint(
+                fields=["patient", "instrument", "occasion"], name="request_unique_occasion"
+            ),
         ]
         indexes = [models.Index(fields=["patient", "status", "available_from"])]
 
@@ -55,16 +64,20 @@ class QuestionnaireRequest(models.Model):
 class Response(models.Model):
     """One completed answer set and its score, computed once at submission."""
 
-    request = models.OneToOneField(QuestionnaireRequest, on_delete=models.PROTECT,
-                                   related_name="response")
-    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT,
-                                related_name="responses")
-    episode = models.ForeignKey("care.Episode", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="responses")
+    request = models.OneToOneField(
+        QuestionnaireRequest, on_delete=models.PROTECT, related_name="response"
+    )
+    patient = models.ForeignKey(
+        "accounts.Patient", on_delete=models.PROTECT, related_name="responses"
+    )
+    episode = models.ForeignKey(
+        "care.Episode", on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
+    )
     instrument = models.CharField(max_length=40)
     submitted_at = models.DateTimeField()
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     # The answers as ticked (indices or values, reference §9.1); free text of surveys is
     # kept apart, encrypted.
     answers = models.JSONField(default=list)
@@ -81,22 +94,28 @@ class Response(models.Model):
 
     class Meta:
         ordering = ["submitted_at"]
-        indexes = [models.Index(fields=["patient", "instrument", "submitted_at"]),
-                   models.Index(fields=["episode", "instrument", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["patient", "instrument", "submitted_at"]),
+            models.Index(fields=["episode", "instrument", "submitted_at"]),
+        ]
         constraints = [
-            models.CheckConstraint(condition=Q(total__isnull=True) | Q(total__gte=0),
-                                   name="response_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(total__isnull=True) | Q(total__gte=0),
+                name="response_total_not_negative",
+            ),
         ]
 
 
 class InstrumentLicence(models.Model):
     """A service's record that it holds the licence for a copyrighted instrument."""
 
-    service = models.ForeignKey("accounts.Service", on_delete=models.CASCADE,
-                                related_name="instrument_licences")
+    service = models.ForeignKey(
+        "accounts.Service", on_delete=models.CASCADE, related_name="instrument_licences"
+    )
     instrument = models.CharField(max_length=40)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=300, blank=True)
 
@@ -109,8 +128,9 @@ class InstrumentLicence(models.Model):
 class ServiceInstrument(models.Model):
     """A service's own instrument, kept as the validated source of its data file."""
 
-    service = models.ForeignKey("accounts.Service", on_delete=models.CASCADE,
-                                related_name="instruments")
+    service = models.ForeignKey(
+        "accounts.Service", on_delete=models.CASCADE, related_name="instruments"
+    )
     code = models.CharField(max_length=40)
     source = models.TextField()
     loaded_at = models.DateTimeField(auto_now=True)

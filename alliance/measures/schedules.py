@@ -77,11 +77,15 @@ def postpartum_epds(facts: EpisodeFacts) -> list[Planned]:
 
 def alliance_ratings(facts: EpisodeFacts) -> list[Planned]:
     contacts = treatment_contacts(facts)
-    third = contacts[ALLIANCE_CONTACT_NUMBER - 1] if len(contacts) >= ALLIANCE_CONTACT_NUMBER else None
+    third = (
+        contacts[ALLIANCE_CONTACT_NUMBER - 1] if len(contacts) >= ALLIANCE_CONTACT_NUMBER else None
+    )
     planned = at_moment("wai-sr", "end", facts.ended_at)
     if third is not None:
-        planned = at_moment("wai-sr", f"contact_no:{ALLIANCE_CONTACT_NUMBER}",
-                            third.scheduled_at) + planned
+        planned = (
+            at_moment("wai-sr", f"contact_no:{ALLIANCE_CONTACT_NUMBER}", third.scheduled_at)
+            + planned
+        )
     return planned
 
 
@@ -91,11 +95,14 @@ def follow_up_survey(facts: EpisodeFacts) -> list[Planned]:
     return at_moment("feedback", "follow_up", facts.ended_at + FOLLOW_UP_AFTER_END)
 
 
-def planned_questionnaires(facts: EpisodeFacts, *, licensed: set[str],
-                           needs_licence: set[str]) -> list[Planned]:
+def planned_questionnaires(
+    facts: EpisodeFacts, *, licensed: set[str], needs_licence: set[str]
+) -> list[Planned]:
     """Every questionnaire the episode should have had sent so far, or will have."""
     planned = (
-        at_contacts(facts) + postpartum_epds(facts) + alliance_ratings(facts)
+        at_contacts(facts)
+        + postpartum_epds(facts)
+        + alliance_ratings(facts)
         + follow_up_survey(facts)
     )
     return [p for p in planned if p.instrument not in needs_licence or p.instrument in licensed]

@@ -80,5 +80,6 @@ def outcome_of(episode: Episode) -> EpisodeOutcome:
     )
     phq9 = [t for code, t in totals if code == "phq9"]
     gad7 = [t for code, t in totals if code == "gad7"]
-    return episode_outcome(phq9_scores=phq9, gad7_scores=gad7,
-                           treatment_contacts=attended_contacts(episode))
+    return episode_outcome(
+        phq9_scores=phq9, gad7_scores=gad7, treatment_contacts=attended_contacts(episode)
+    )

@@ -56,8 +56,9 @@ def instrument_for(service: Service, code: str) -> Instrument:
 
 
 def licensed_codes(service: Service) -> set[str]:
-    return set(InstrumentLicence.objects.filter(service=service).values_list("instrument",
-                                                                            flat=True))
+    return set(
+        InstrumentLicence.objects.filter(service=service).values_list("instrument", flat=True)
+    )
 
 
 def needs_licence() -> set[str]:
@@ -126,7 +127,8 @@ def questionnaires_sync(episode: Episode) -> int:
     each (patient, instrument, occasion) is sent once. Returns how many were created."""
     patient = episode.patient
     planned = schedules.planned_questionnaires(
-        episode_facts(episode), licensed=licensed_codes(patient.service),
+        episode_facts(episode),
+        licensed=licensed_codes(patient.service),
         needs_licence=needs_licence(),
     )
     existing = set(
@@ -135,9 +137,14 @@ def questionnaires_sync(episode: Episode) -> int:
     new = [p for p in planned if (p.instrument, p.occasion) not in existing]
     QuestionnaireRequest.objects.bulk_create(
         [
-            QuestionnaireRequest(patient=patient, episode=episode, instrument=p.instrument,
-                                 occasion=p.occasion, available_from=p.available_from,
-                                 due_at=p.due_at)
+            QuestionnaireRequest(
+                patient=patient,
+                episode=episode,
+                instrument=p.instrument,
+                occasion=p.occasion,
+                available_from=p.available_from,
+                due_at=p.due_at,
+            )
             for p in new
         ],
         ignore_conflicts=True,  # another worker sent the same occasion: one request stays
@@ -153,7 +160,8 @@ def cancel_for_dropped_contacts(episode: Episode) -> None:
     if not dropped:
         return
     QuestionnaireRequest.objects.filter(
-        episode=episode, status__in=OPEN_STATUSES,
+        episode=episode,
+        status__in=OPEN_STATUSES,
         occasion__in=[f"contact:{pk}" for pk in dropped],
     ).update(status=RequestStatus.CANCELLED)
 
@@ -166,15 +174,24 @@ def questionnaire_send(*, patient: Patient, instrument: str, actor: User) -> Que
     except UnknownInstrumentError:
         raise ValidationError({"instrument": _("Choose one of the questionnaires.")}) from None
     if not may_offer(patient.service, definition):
-        raise ValidationError({"instrument": _(
-            "Your service has not recorded a licence for %(name)s, so it cannot be sent."
-        ) % {"name": definition.name}})
+        raise ValidationError(
+            {
+                "instrument": _(
+                    "Your service has not recorded a licence for %(name)s, so it cannot be sent."
+                )
+                % {"name": definition.name}
+            }
+        )
     now = timezone.now()
     episode = Episode.objects.filter(patient=patient, status="active").first()
     return QuestionnaireRequest.objects.create(
-        patient=patient, episode=episode, instrument=instrument,
-        occasion=f"sent:{uuid.uuid4().hex}", available_from=now,
-        due_at=now + SENT_QUESTIONNAIRE_DUE, sent_by=actor,
+        patient=patient,
+        episode=episode,
+        instrument=instrument,
+        occasion=f"sent:{uuid.uuid4().hex}",
+        available_from=now,
+        due_at=now + SENT_QUESTIONNAIRE_DUE,
+        sent_by=actor,
     )
 
 
@@ -200,19 +217,22 @@ def scoring_error_as_fields(error: ScoringError) -> ValidationError:
 def check_partial(instrument: Instrument, answers: list) -> list[int | None]:
     """Answers saved part-way: each given answer must be valid; blanks are allowed."""
     if len(answers) != len(instrument.items):
-        raise ValidationError({"answers": [_("Expected %(n)d answers.")
-                                           % {"n": len(instrument.items)}]})
+        raise ValidationError(
+            {"answers": [_("Expected %(n)d answers.") % {"n": len(instrument.items)}]}
+        )
     checked: list[int | None] = []
     for item, answer in zip(instrument.items, answers, strict=True):
         try:
             value = read_integer(answer)
         except ValueError as error:
-            raise scoring_error_as_fields(ScoringError(item=item.number, reason=str(error))) \
-                from None
+            raise scoring_error_as_fields(
+                ScoringError(item=item.number, reason=str(error))
+            ) from None
         if value is not None and item.option_for(value) is None:
             low, high = item.answer_range
-            raise scoring_error_as_fields(ScoringError(
-                item=item.number, reason=f"{value} is out of range {low}–{high}"))
+            raise scoring_error_as_fields(
+                ScoringError(item=item.number, reason=f"{value} is out of range {low}–{high}")
+            )
         checked.append(value)
     return checked
 
@@ -223,8 +243,13 @@ def refuse_closed(request: QuestionnaireRequest) -> None:
 
 
 @transaction.atomic
-def response_save_draft(*, request: QuestionnaireRequest, answers: list,
-                        text_answers: dict | None = None, difficulty=None) -> None:
+def response_save_draft(
+    *,
+    request: QuestionnaireRequest,
+    answers: list,
+    text_answers: dict | None = None,
+    difficulty=None,
+) -> None:
     """Keep the answers given so far, to finish later. Nothing is scored."""
     locked = QuestionnaireRequest.objects.select_for_update().get(pk=request.pk)
     refuse_closed(locked)
@@ -244,8 +269,9 @@ def clean_text_answers(instrument: Instrument, text_answers: dict) -> dict[str, 
     keys = {item.key for item in instrument.items if item.type == "text"}
     unknown = set(text_answers) - keys
     if unknown:
-        raise ValidationError({"answers": [_("Unknown question: %(key)s")
-                                           % {"key": sorted(unknown)[0]}]})
+        raise ValidationError(
+            {"answers": [_("Unknown question: %(key)s") % {"key": sorted(unknown)[0]}]}
+        )
     return {k: str(v).strip()[:5000] for k, v in text_answers.items() if str(v).strip()}
 
 
@@ -260,15 +286,23 @@ def response_submit(
 ) -> tuple[Response, bool]:
     """Score and store a completed questionnaire. A second submission of the same request
     (a retry, a double click) returns the stored response: one response, never two."""
-    locked = QuestionnaireRequest.objects.select_for_update().select_related(
-        "patient__service").get(pk=request.pk)
+    locked = (
+        QuestionnaireRequest.objects.select_for_update()
+        .select_related("patient__service")
+        .get(pk=request.pk)
+    )
     if locked.status == RequestStatus.COMPLETED:
         return Response.objects.get(request=locked), False
     refuse_closed(locked)
     instrument = instrument_for(locked.patient.service, locked.instrument)
-    response = Response(request=locked, patient=locked.patient, episode=locked.episode,
-                        instrument=instrument.code, submitted_at=timezone.now(),
-                        submitted_by=actor)
+    response = Response(
+        request=locked,
+        patient=locked.patient,
+        episode=locked.episode,
+        instrument=instrument.code,
+        submitted_at=timezone.now(),
+        submitted_by=actor,
+    )
     if instrument.is_scored:
         fill_score(response, instrument, answers or [], difficulty)
     else:
@@ -308,11 +342,16 @@ def fill_score(response: Response, instrument: Instrument, answers: list, diffic
 def raise_risk_alert(response: Response, instrument: Instrument) -> None:
     from alliance.insights.services import alert_raise
 
-    items = [rule for rule in instrument.risk
-             if response.item_scores[instrument.item(rule.item).number - 1] >= rule.min_score]
+    items = [
+        rule
+        for rule in instrument.risk
+        if response.item_scores[instrument.item(rule.item).number - 1] >= rule.min_score
+    ]
     numbers = ", ".join(str(instrument.item(rule.item).number) for rule in items)
     alert_raise(
-        patient=response.patient, kind="risk", cause=f"response:{response.pk}",
+        patient=response.patient,
+        kind="risk",
+        cause=f"response:{response.pk}",
         summary=_("%(name)s risk item %(items)s answered positively (total %(total)s).")
         % {"name": instrument.name, "items": numbers, "total": response.total},
     )

@@ -55,27 +55,35 @@ def fill_in(request: HttpRequest, request_id: int) -> HttpResponse:
     instrument = services.instrument_for(patient.service, questionnaire.instrument)
     supporter = patient.supporter.user.display_name if patient.supporter else ""
     form = QuestionnaireForm(
-        request.POST or None, instrument=instrument, supporter_name=supporter,
+        request.POST or None,
+        instrument=instrument,
+        supporter_name=supporter,
         initial=QuestionnaireForm.initial_from_draft(instrument, questionnaire.draft),
     )
     if request.method == "POST" and form.is_valid():
         try:
             if "save" in request.POST:
-                services.response_save_draft(request=questionnaire, answers=form.answers(),
-                                             text_answers=form.text_answers(),
-                                             difficulty=form.difficulty())
+                services.response_save_draft(
+                    request=questionnaire,
+                    answers=form.answers(),
+                    text_answers=form.text_answers(),
+                    difficulty=form.difficulty(),
+                )
                 messages.success(request, _("Your answers are saved. You can finish later."))
                 return redirect("care:week")
-            services.response_submit(request=questionnaire, actor=request.user,
-                                     answers=form.answers(), text_answers=form.text_answers(),
-                                     difficulty=form.difficulty())
+            services.response_submit(
+                request=questionnaire,
+                actor=request.user,
+                answers=form.answers(),
+                text_answers=form.text_answers(),
+                difficulty=form.difficulty(),
+            )
             return redirect("measures:done", questionnaire.pk)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
     context = {"form": form, "instrument": instrument, "questionnaire": questionnaire}
-    return render(request, "measures/fill_in.html", context,
-                  status=400 if form.errors else 200)
+    return render(request, "measures/fill_in.html", context, status=400 if form.errors else 200)
 
 
 @login_required
@@ -87,8 +95,12 @@ def done(request: HttpRequest, request_id: int) -> HttpResponse:
         return redirect("measures:fill_in", questionnaire.pk)
     instrument = services.instrument_for(patient.service, questionnaire.instrument)
     band = instrument.band_for(response.total) if response.total is not None else None
-    context = {"response": response, "instrument": instrument, "band": band,
-               "crisis": crisis_text(patient) if response.risk else None}
+    context = {
+        "response": response,
+        "instrument": instrument,
+        "band": band,
+        "crisis": crisis_text(patient) if response.risk else None,
+    }
     return render(request, "measures/done.html", context)
 
 
@@ -104,8 +116,11 @@ def staff_patient(request: HttpRequest, patient_id: int) -> Patient:
 def sendable_choices(patient: Patient) -> list[tuple[str, str]]:
     instruments = services.service_instruments(patient.service)
     licensed = services.licensed_codes(patient.service)
-    return [(code, i.name) for code, i in sorted(instruments.items())
-            if not i.licensed or code in licensed]
+    return [
+        (code, i.name)
+        for code, i in sorted(instruments.items())
+        if not i.licensed or code in licensed
+    ]
 
 
 def scores_context(request: HttpRequest, patient: Patient, **extra) -> dict:
@@ -140,15 +155,20 @@ def send(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = SendQuestionnaireForm(request.POST, choices=sendable_choices(patient))
     if form.is_valid():
         try:
-            services.questionnaire_send(patient=patient, instrument=form.cleaned_data[
-                "instrument"], actor=request.user)
+            services.questionnaire_send(
+                patient=patient, instrument=form.cleaned_data["instrument"], actor=request.user
+            )
         except ValidationError as error:
             form.add_error("instrument", error.message_dict.get("instrument"))
         else:
             messages.success(request, _("The questionnaire is now on the patient's home page."))
             return redirect("measures:patient_scores", patient.pk)
-    return render(request, "measures/patient_scores.html",
-                  scores_context(request, patient, send_form=form), status=400)
+    return render(
+        request,
+        "measures/patient_scores.html",
+        scores_context(request, patient, send_form=form),
+        status=400,
+    )
 
 
 @login_required
@@ -163,16 +183,20 @@ def acknowledge(request: HttpRequest, patient_id: int, alert_id: int) -> HttpRes
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
         try:
-            alert_acknowledge(alert=alert, actor=request.user, note=form.cleaned_data["note"],
-                              request=request)
+            alert_acknowledge(
+                alert=alert, actor=request.user, note=form.cleaned_data["note"], request=request
+            )
         except ValidationError as error:
             form.add_error("note", error.message_dict["note"])
         else:
             messages.success(request, _("The alert is acknowledged and your note is kept."))
             return redirect("measures:patient_scores", patient.pk)
-    return render(request, "measures/patient_scores.html",
-                  scores_context(request, patient, ack_form=form, ack_alert=alert.pk),
-                  status=400)
+    return render(
+        request,
+        "measures/patient_scores.html",
+        scores_context(request, patient, ack_form=form, ack_alert=alert.pk),
+        status=400,
+    )
 
 
 @login_required
@@ -183,9 +207,12 @@ def licences(request: HttpRequest) -> HttpResponse:
     service = request.user.staff_profile.service
     if request.method == "POST":
         try:
-            services.licence_record(service=service, instrument=request.POST.get("instrument",
-                                                                                   ""),
-                                    actor=request.user, note=request.POST.get("note", ""))
+            services.licence_record(
+                service=service,
+                instrument=request.POST.get("instrument", ""),
+                actor=request.user,
+                note=request.POST.get("note", ""),
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.message_dict["instrument"]))
         else:

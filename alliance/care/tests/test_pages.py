@@ -27,10 +27,13 @@ class TestWeekPage:
         assert "Thought record" in page  # the exercise embedded in the open module
 
     def test_it_shows_the_next_contact_and_homework(self, login, alice, episode, sam):
-        Contact.objects.create(episode=episode, supporter=sam, kind="phone",
-                               scheduled_at=timezone.now() + timedelta(days=2))
-        services.homework_add(episode=episode, text="Walk round the park twice",
-                              actor=sam.user)
+        Contact.objects.create(
+            episode=episode,
+            supporter=sam,
+            kind="phone",
+            scheduled_at=timezone.now() + timedelta(days=2),
+        )
+        services.homework_add(episode=episode, text="Walk round the park twice", actor=sam.user)
         page = login(alice).get("/my/").content.decode()
         assert "Phone" in page and "with Sam Supporter" in page
         assert "Walk round the park twice" in page
@@ -50,8 +53,9 @@ class TestWeekPage:
         homework.refresh_from_db()
         assert homework.done_at is None
 
-    def test_it_runs_a_fixed_number_of_queries(self, login, alice, episode, sam,
-                                               django_assert_num_queries):
+    def test_it_runs_a_fixed_number_of_queries(
+        self, login, alice, episode, sam, django_assert_num_queries
+    ):
         client = login(alice)
         client.get("/my/")
         with django_assert_num_queries(10) as before:
@@ -114,8 +118,9 @@ class TestModuleReader:
         module = assignment(episode, "start")
         assert login(alice).get(f"/my/modules/{module.pk}/9/").status_code == 404
 
-    def test_it_runs_a_fixed_number_of_queries(self, login, alice, episode,
-                                               django_assert_num_queries):
+    def test_it_runs_a_fixed_number_of_queries(
+        self, login, alice, episode, django_assert_num_queries
+    ):
         client = login(alice)
         module = assignment(episode, "start")
         client.get(f"/my/modules/{module.pk}/1/")
@@ -123,8 +128,9 @@ class TestModuleReader:
             client.get(f"/my/modules/{module.pk}/1/")
         services.plan_unlock(assignment=assignment(episode, "extra"), actor=episode.patient.user)
         for n in range(3):
-            services.page_complete(assignment=module, page_number=n + 1, page_count=3,
-                                   state="available")
+            services.page_complete(
+                assignment=module, page_number=n + 1, page_count=3, state="available"
+            )
         with django_assert_num_queries(9):
             client.get(f"/my/modules/{module.pk}/1/")
 
@@ -139,15 +145,15 @@ class TestPlanPage:
     def test_it_offers_to_start_an_episode(self, login, sam, alice, programme):
         client = login(sam)
         assert "Start the episode" in client.get(f"/patients/{alice.pk}/plan/").content.decode()
-        response = client.post(f"/patients/{alice.pk}/episodes/",
-                               {"programme": programme.pk, "care_model": "blended",
-                                "supporter": sam.pk})
+        response = client.post(
+            f"/patients/{alice.pk}/episodes/",
+            {"programme": programme.pk, "care_model": "blended", "supporter": sam.pk},
+        )
         assert response.status_code == 302
         assert alice.episodes.get().assignments.count() == 4
 
     def test_it_names_a_missing_care_model(self, login, sam, alice, programme):
-        response = login(sam).post(f"/patients/{alice.pk}/episodes/",
-                                   {"programme": programme.pk})
+        response = login(sam).post(f"/patients/{alice.pk}/episodes/", {"programme": programme.pk})
         assert response.status_code == 400
         assert "Care model: This field is required" in response.content.decode()
         assert not alice.episodes.exists()
@@ -167,8 +173,9 @@ class TestPlanPage:
 
     def test_it_names_a_bad_position(self, login, sam, alice, episode):
         module = assignment(episode, "extra")
-        response = login(sam).post(f"/patients/{alice.pk}/plan/{module.pk}/move/",
-                                   {"position": "first"})
+        response = login(sam).post(
+            f"/patients/{alice.pk}/plan/{module.pk}/move/", {"position": "first"}
+        )
         assert response.status_code == 400
         assert "Choose a position as a number" in response.content.decode()
         module.refresh_from_db()

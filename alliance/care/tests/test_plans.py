@@ -14,9 +14,14 @@ START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def item(rule="after_previous", days=None, **marks):
-    return PlanItem(unlock_rule=rule, unlock_days=days, unlocked_at=marks.get("unlocked"),
-                    skipped_at=marks.get("skipped"), waived_at=marks.get("waived"),
-                    completed_at=marks.get("completed"))
+    return PlanItem(
+        unlock_rule=rule,
+        unlock_days=days,
+        unlocked_at=marks.get("unlocked"),
+        skipped_at=marks.get("skipped"),
+        waived_at=marks.get("waived"),
+        completed_at=marks.get("completed"),
+    )
 
 
 def states(items, now=START):
@@ -28,13 +33,19 @@ class TestPlanStates:
         assert states([item(), item()]) == [ModuleState.AVAILABLE, ModuleState.LOCKED]
 
     def test_it_opens_the_next_module_when_the_previous_is_completed(self):
-        assert states([item(completed=START), item()]) == [ModuleState.COMPLETED,
-                                                           ModuleState.AVAILABLE]
+        assert states([item(completed=START), item()]) == [
+            ModuleState.COMPLETED,
+            ModuleState.AVAILABLE,
+        ]
 
     def test_it_passes_over_skipped_and_waived_modules(self):
         result = states([item(completed=START), item(skipped=START), item(waived=START), item()])
-        assert result == [ModuleState.COMPLETED, ModuleState.SKIPPED, ModuleState.WAIVED,
-                          ModuleState.AVAILABLE]
+        assert result == [
+            ModuleState.COMPLETED,
+            ModuleState.SKIPPED,
+            ModuleState.WAIVED,
+            ModuleState.AVAILABLE,
+        ]
 
     def test_it_keeps_a_module_after_an_unfinished_one_locked(self):
         result = plan_states([item(), item()], started_at=START, now=START)
@@ -49,14 +60,20 @@ class TestPlanStates:
         assert states(days, now=START + timedelta(days=7))[1] == ModuleState.AVAILABLE
 
     def test_it_waits_for_the_supporter(self):
-        result = plan_states([item("by_supporter")], started_at=START,
-                             now=START + timedelta(days=365))
+        result = plan_states(
+            [item("by_supporter")], started_at=START, now=START + timedelta(days=365)
+        )
         assert result[0].state == ModuleState.LOCKED
         assert result[0].waiting_for == "by_supporter"
 
     def test_it_opens_any_module_the_supporter_unlocked(self):
-        result = states([item(), item("by_supporter", unlocked=START),
-                         item("days_after_start", 30, unlocked=START)])
+        result = states(
+            [
+                item(),
+                item("by_supporter", unlocked=START),
+                item("days_after_start", 30, unlocked=START),
+            ]
+        )
         assert result == [ModuleState.AVAILABLE] * 3
 
     def test_it_keeps_a_module_locked_when_unlocked_in_the_future(self):
@@ -69,8 +86,11 @@ class TestPlanStates:
 
 class TestProgress:
     def test_it_counts_completed_modules_out_of_those_in_the_plan(self):
-        result = plan_states([item(completed=START), item(skipped=START), item(), item()],
-                             started_at=START, now=START)
+        result = plan_states(
+            [item(completed=START), item(skipped=START), item(), item()],
+            started_at=START,
+            now=START,
+        )
         progress = overall_progress(result)
         assert (progress.done, progress.total, progress.percent) == (1, 3, 33)
 

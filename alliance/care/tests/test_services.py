@@ -23,29 +23,45 @@ class TestEpisodeStart:
 
     def test_it_refuses_a_second_active_episode(self, episode, alice, programme, sam):
         with pytest.raises(ValidationError) as error:
-            services.episode_start(patient=alice, programme=programme, care_model="blended",
-                                   supporter=sam, actor=sam.user)
+            services.episode_start(
+                patient=alice,
+                programme=programme,
+                care_model="blended",
+                supporter=sam,
+                actor=sam.user,
+            )
         assert "already has an active episode" in str(error.value.message_dict["programme"])
         assert Episode.objects.filter(patient=alice).count() == 1
 
     def test_it_refuses_an_addon_as_programme(self, alice, addon, sam):
         with pytest.raises(ValidationError) as error:
-            services.episode_start(patient=alice, programme=addon, care_model="blended",
-                                   supporter=sam, actor=sam.user)
+            services.episode_start(
+                patient=alice, programme=addon, care_model="blended", supporter=sam, actor=sam.user
+            )
         assert "Add-on modules cannot" in str(error.value.message_dict["programme"])
         assert not Episode.objects.exists()
 
     def test_it_refuses_a_supporter_of_another_team(self, alice, programme, priya, sam):
         with pytest.raises(ValidationError) as error:
-            services.episode_start(patient=alice, programme=programme, care_model="blended",
-                                   supporter=priya, actor=sam.user)
+            services.episode_start(
+                patient=alice,
+                programme=programme,
+                care_model="blended",
+                supporter=priya,
+                actor=sam.user,
+            )
         assert "care team" in str(error.value.message_dict["supporter"])
         assert not Episode.objects.exists()
 
     def test_it_refuses_an_unknown_care_model(self, alice, programme, sam):
         with pytest.raises(ValidationError) as error:
-            services.episode_start(patient=alice, programme=programme, care_model="telepathy",
-                                   supporter=sam, actor=sam.user)
+            services.episode_start(
+                patient=alice,
+                programme=programme,
+                care_model="telepathy",
+                supporter=sam,
+                actor=sam.user,
+            )
         assert "care_model" in error.value.message_dict
         assert not Episode.objects.exists()
 
@@ -98,16 +114,15 @@ class TestTailoring:
 
     def test_it_moves_a_module_and_shifts_the_others(self, episode, sam):
         services.plan_move(assignment=assignment(episode, "extra"), position=1, actor=sam.user)
-        order = list(episode.assignments.order_by("position").values_list("module__key",
-                                                                          flat=True))
+        order = list(episode.assignments.order_by("position").values_list("module__key", flat=True))
         assert order == ["extra", "start", "active", "thoughts"]
-        assert list(episode.assignments.order_by("position").values_list("position",
-                                                                         flat=True)) == [1, 2, 3, 4]
+        assert list(
+            episode.assignments.order_by("position").values_list("position", flat=True)
+        ) == [1, 2, 3, 4]
 
     def test_it_refuses_a_position_outside_the_plan(self, episode, sam):
         with pytest.raises(ValidationError) as error:
-            services.plan_move(assignment=assignment(episode, "extra"), position=9,
-                               actor=sam.user)
+            services.plan_move(assignment=assignment(episode, "extra"), position=9, actor=sam.user)
         assert "from 1 to 4" in str(error.value.message_dict["position"])
         assert assignment(episode, "extra").position == 4
 
@@ -128,8 +143,7 @@ class TestTailoring:
     def test_it_refuses_a_programme_module_as_addon(self, episode, programme, sam):
         other = make_programme(key="other")
         with pytest.raises(ValidationError):
-            services.plan_add_addon(episode=episode, module=other.modules.first(),
-                                    actor=sam.user)
+            services.plan_add_addon(episode=episode, module=other.modules.first(), actor=sam.user)
         assert episode.assignments.count() == 4
 
     def test_it_closes_the_plan_when_the_episode_ends(self, episode, sam):
@@ -144,8 +158,9 @@ class TestPageProgress:
     def test_it_completes_a_module_once_and_adds_its_homework_once(self, episode):
         module = assignment(episode, "start")
         for page in (1, 2, 3, 3):
-            services.page_complete(assignment=module, page_number=page, page_count=3,
-                                   state=ModuleState.AVAILABLE)
+            services.page_complete(
+                assignment=module, page_number=page, page_count=3, state=ModuleState.AVAILABLE
+            )
         module.refresh_from_db()
         assert module.completed_at is not None
         assert list(Homework.objects.values_list("text", flat=True)) == ["Practise start"]
@@ -154,7 +169,8 @@ class TestPageProgress:
     def test_it_refuses_progress_in_a_locked_module(self, episode):
         module = assignment(episode, "active")
         with pytest.raises(ValidationError) as error:
-            services.page_complete(assignment=module, page_number=1, page_count=2,
-                                   state=ModuleState.LOCKED)
+            services.page_complete(
+                assignment=module, page_number=1, page_count=2, state=ModuleState.LOCKED
+            )
         assert "not open yet" in str(error.value.message_dict["page"])
         assert ModuleAssignment.objects.get(pk=module.pk).pages_done == 0
