@@ -111,11 +111,13 @@ def add_routers() -> None:
     from alliance.care.api import router as care_router
     from alliance.checkins.api import router as checkins_router
     from alliance.content.api import router as content_router
+    from alliance.insights.api import router as insights_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", care_router)
     api.add_router("/", content_router)
     api.add_router("/", checkins_router)
+    api.add_router("/", insights_router)
 
 
 add_routers()

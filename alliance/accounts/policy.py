@@ -112,3 +112,29 @@ def can_send_questionnaires(user: User) -> bool:
 def can_act_on_alerts(user: User) -> bool:
     """Who may acknowledge an alert about a patient they can see (clinical staff)."""
     return has_role(user, Role.SUPPORTER, Role.SUPERVISOR, Role.SERVICE_MANAGER)
+
+
+# Authored content holds no patient data: previewing it is for the people who write
+# programmes and run the platform; reading it (the API) also for the staff who deliver or
+# manage care (a supporter adds add-on modules).
+CONTENT_PREVIEW_ROLES = (Role.CONTENT_AUTHOR, Role.ADMINISTRATOR)
+CONTENT_READER_ROLES = (
+    *CONTENT_PREVIEW_ROLES,
+    Role.SUPPORTER,
+    Role.DIGITAL_NAVIGATOR,
+    Role.SUPERVISOR,
+    Role.SERVICE_MANAGER,
+)
+
+
+def can_preview_content(user: User) -> bool:
+    return user.is_active and has_role(user, *CONTENT_PREVIEW_ROLES)
+
+
+def can_read_programmes(user: User) -> bool:
+    return user.is_active and has_role(user, *CONTENT_READER_ROLES)
+
+
+def can_comment_on_entries(user: User, patient: Patient) -> bool:
+    """The patient's care team (their team's supporters, navigators and supervisors)."""
+    return has_role(user, *TEAM_ROLES) and patients_visible_to(user).filter(pk=patient.pk).exists()

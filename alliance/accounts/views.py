@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -19,6 +18,7 @@ from django_otp import match_token
 
 from alliance.accounts import forms, policy, services
 from alliance.accounts.models import ApiToken
+from alliance.lib.redirects import safe_next
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -29,11 +29,8 @@ def locked_out(request, credentials, *args, **kwargs) -> HttpResponse:
     return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
 
 
-def safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return reverse("accounts:home")
+def next_page(request: HttpRequest) -> str:
+    return safe_next(request, default=reverse("accounts:home"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,8 +40,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = forms.SignInForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend=MODEL_BACKEND)
-        return redirect(safe_next(request))
-    return render(request, "accounts/sign_in.html", {"form": form, "next": safe_next(request)})
+        return redirect(next_page(request))
+    return render(request, "accounts/sign_in.html", {"form": form, "next": next_page(request)})
 
 
 @require_POST
@@ -121,7 +118,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
             )
         else:
             otp_login(request, device)
-            return redirect(safe_next(request))
+            return redirect(next_page(request))
     return render(request, "accounts/mfa_verify.html", {"form": form})
 
 

@@ -6,7 +6,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from alliance.accounts import policy
-from alliance.accounts.models import TEAM_ROLES, Patient, User
+from alliance.accounts.models import Patient, User
 from alliance.checkins.models import ExerciseComment, ExerciseEntry, ExerciseEntryVersion
 
 
@@ -42,11 +42,3 @@ def entry_comments(entry: ExerciseEntry) -> QuerySet[ExerciseComment]:
 def entry_versions(entry: ExerciseEntry) -> QuerySet[ExerciseEntryVersion]:
     """Every saved version, newest first."""
     return entry.versions.select_related("saved_by").order_by("-version")
-
-
-def can_comment_on_entries(user: User, patient: Patient) -> bool:
-    """The patient's care team (their team's supporters, navigators and supervisors)."""
-    return (
-        policy.has_role(user, *TEAM_ROLES)
-        and policy.patients_visible_to(user).filter(pk=patient.pk).exists()
-    )

@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Patient, User
+from alliance.accounts.policy import can_comment_on_entries
 from alliance.audit.models import AuditAction
 from alliance.audit.services import audit_record
 from alliance.checkins.exercises import validate_entry
 from alliance.checkins.models import ExerciseComment, ExerciseEntry, ExerciseEntryVersion
-from alliance.checkins.selectors import can_comment_on_entries
 
 COMMENT_MAX = 2000
 _MODULE_KEY = re.compile(r"[-a-zA-Z0-9_]{0,80}")

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,6 +18,7 @@ from alliance.checkins import selectors, services
 from alliance.checkins.exercises import EXERCISES, display_rows, entry_summary
 from alliance.checkins.forms import ExerciseForm
 from alliance.checkins.models import ExerciseEntry
+from alliance.lib.redirects import safe_next
 
 
 def patient_only(request: HttpRequest) -> Patient | None:
@@ -27,16 +27,6 @@ def patient_only(request: HttpRequest) -> Patient | None:
 
 def forbidden_to_non_patients() -> HttpResponse:
     return HttpResponseForbidden(_("These pages are for patients."))
-
-
-def safe_next(request: HttpRequest) -> str:
-    """A page of this site to return to after saving (e.g. the module), or ""."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    ):
-        return target
-    return ""
 
 
 def grouped(entries) -> list[dict]:
@@ -112,7 +102,7 @@ def detail_context(request: HttpRequest, entry: ExerciseEntry) -> dict:
         "comments": selectors.entry_comments(entry),
         "is_owner": is_owner,
         "can_comment": not is_owner
-        and selectors.can_comment_on_entries(request.user, entry.patient),
+        and policy.can_comment_on_entries(request.user, entry.patient),
     }
 
 

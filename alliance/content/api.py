@@ -6,8 +6,8 @@ from django.http import Http404
 from ninja import Router
 from ninja.errors import HttpError
 
+from alliance.accounts.policy import can_read_programmes
 from alliance.content import selectors
-from alliance.content.access import can_read_programmes
 from alliance.content.schemas import ProgrammeDetailOut, ProgrammeOut
 
 router = Router(tags=["content"])

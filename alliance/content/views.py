@@ -8,8 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from alliance.accounts.policy import can_preview_content
 from alliance.content import selectors
-from alliance.content.access import can_preview_content
 from alliance.content.loader import CARE_MODELS
 from alliance.content.markup import page_parts
 

@@ -254,10 +254,13 @@ def data_table(
     value_label: str,
     bands: Sequence[Band] = (),
     band_heading: str = "",
+    x_heading: str = "",
     time_zone: tzinfo | str | None = None,
 ) -> SafeString:
     """The chart's data as an HTML table, one row per point in date order: the text
-    alternative that can be read cell by cell, printed and copied."""
+    alternative that can be read cell by cell, printed and copied. Columns: the date (or
+    ``x_heading``), the measure when there are several series, ``value_label``, the band
+    when ``bands`` are given, and notes (markers, point labels) when there are any."""
     tz = _resolve_time_zone(time_zone)
     lines = [_placed(s, tz) for s in series]
     x_kind = _x_kind(lines)
@@ -268,7 +271,7 @@ def data_table(
     )
     show_series = len(lines) > 1
     show_notes = any(p.point.label or p.point.marker for p, _index in rows)
-    headings = [_("Date") if x_kind == "date" else _("Point")]
+    headings = [x_heading or (_("Date") if x_kind == "date" else _("Point"))]
     if show_series:
         headings.append(_("Measure"))
     headings.append(value_label)
@@ -497,7 +500,7 @@ def _band(strip: _Strip, scale: _Scale, width: int) -> str:
 
 
 def _y_axis(scale: _Scale, y_label: str) -> str:
-    max_ticks = max(2, int((scale.bottom - scale.top) // 28) + 1)
+    max_ticks = max(2, int((scale.bottom - scale.top) // 32) + 1)
     parts = []
     for tick in _nice_ticks(scale.y_lo, scale.y_hi, max_ticks):
         y = scale.y(tick)

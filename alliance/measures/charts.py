@@ -4,6 +4,7 @@ change marked. Rendered on the server as SVG (no third-party request, no script)
 from dataclasses import dataclass
 
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from alliance.lib import charts
 from alliance.measures.instruments import builtin_instruments
@@ -50,7 +51,9 @@ def score_chart(line: ScoreLine) -> ScoreChart:
         y_label=line.name,
         lower_is_better=lower_is_better,
     )
-    table = charts.data_table(series, caption=line.name, value_label=line.name)
+    table = charts.data_table(
+        series, caption=line.name, value_label=line.name, bands=bands, band_heading=_("Severity")
+    )
     return ScoreChart(line, svg, table)
 
 

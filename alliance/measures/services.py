@@ -155,7 +155,9 @@ def questionnaires_sync(episode: Episode) -> int:
 
 def cancel_for_dropped_contacts(episode: Episode) -> None:
     dropped = set(
-        Contact.objects.filter(episode=episode, status="cancelled").values_list("pk", flat=True)
+        Contact.objects.filter(episode=episode, status__in=["cancelled", "dna"]).values_list(
+            "pk", flat=True
+        )
     )
     if not dropped:
         return

@@ -10,7 +10,10 @@ urlpatterns = [
     path("my/questionnaires/<int:request_id>/done/", views.done, name="done"),
     path("patients/<int:patient_id>/scores/", views.patient_scores, name="patient_scores"),
     path("patients/<int:patient_id>/scores/send/", views.send, name="send"),
-    path("patients/<int:patient_id>/alerts/<int:alert_id>/acknowledge/", views.acknowledge,
-         name="acknowledge"),
+    path(
+        "patients/<int:patient_id>/alerts/<int:alert_id>/acknowledge/",
+        views.acknowledge,
+        name="acknowledge",
+    ),
     path("service/licences/", views.licences, name="licences"),
 ]

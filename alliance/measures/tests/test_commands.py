@@ -266,8 +266,9 @@ class TestCommandLine:
         assert process.stdout == ""
 
     def test_it_names_the_measure_of_a_negative_outcome_score(self):
-        process = self.run_process("outcome", "--phq9", "-3,2", "--gad7", "5,4", "--contacts",
-                                   "2", "--json")
+        process = self.run_process(
+            "outcome", "--phq9", "-3,2", "--gad7", "5,4", "--contacts", "2", "--json"
+        )
 
         assert process.returncode == 2
         assert process.stderr.startswith("phq9 score 1: -3 is out of range")

@@ -31,9 +31,11 @@ class TestFillIn:
         client = login(alice)
         form = client.get(f"/my/questionnaires/{phq9.pk}/").content.decode()
         assert "Little interest or pleasure in doing things" in form
-        response = client.post(f"/my/questionnaires/{phq9.pk}/",
-                               phq9_post([2, 2, 1, 1, 1, 1, 1, 1, 0], difficulty="1",
-                                         submit="1"), follow=True)
+        response = client.post(
+            f"/my/questionnaires/{phq9.pk}/",
+            phq9_post([2, 2, 1, 1, 1, 1, 1, 1, 0], difficulty="1", submit="1"),
+            follow=True,
+        )
         page = response.content.decode()
         assert "Your score: 10" in page and "Moderate" in page
         assert "Please look after yourself now" not in page
@@ -41,8 +43,11 @@ class TestFillIn:
 
     def test_it_shows_crisis_information_at_once_after_a_risk_answer(self, login, alice, phq9):
         client = login(alice)
-        response = client.post(f"/my/questionnaires/{phq9.pk}/",
-                               phq9_post([0, 0, 0, 0, 0, 0, 0, 0, 2], submit="1"), follow=True)
+        response = client.post(
+            f"/my/questionnaires/{phq9.pk}/",
+            phq9_post([0, 0, 0, 0, 0, 0, 0, 0, 2], submit="1"),
+            follow=True,
+        )
         page = response.content.decode()
         assert "Please look after yourself now" in page
         assert "116 123" in page
@@ -51,14 +56,16 @@ class TestFillIn:
     def test_it_shows_the_services_own_crisis_text(self, login, alice, phq9):
         alice.service.crisis_info = "Call the Riverside crisis line on 0800 000 0000."
         alice.service.save()
-        page = login(alice).post(f"/my/questionnaires/{phq9.pk}/",
-                                 phq9_post([0] * 8 + [1], submit="1"), follow=True)
+        page = login(alice).post(
+            f"/my/questionnaires/{phq9.pk}/", phq9_post([0] * 8 + [1], submit="1"), follow=True
+        )
         assert "Riverside crisis line" in page.content.decode()
 
     def test_it_names_the_missing_answer_and_keeps_the_others(self, login, alice, phq9):
         client = login(alice)
-        response = client.post(f"/my/questionnaires/{phq9.pk}/",
-                               phq9_post([1, 1, None, 1, 1, 1, 1, 1, 1], submit="1"))
+        response = client.post(
+            f"/my/questionnaires/{phq9.pk}/", phq9_post([1, 1, None, 1, 1, 1, 1, 1, 1], submit="1")
+        )
         page = response.content.decode()
         assert response.status_code == 400
         assert "Question 3: no answer given" in page
@@ -74,8 +81,7 @@ class TestFillIn:
         form = client.get(f"/my/questionnaires/{phq9.pk}/").content.decode()
         assert re.search(r'<input[^>]*name="q1"[^>]*value="3"[^>]*checked', form)
 
-    def test_it_answers_not_found_for_a_questionnaire_sent_to_someone_else(self, login, bob,
-                                                                          phq9):
+    def test_it_answers_not_found_for_a_questionnaire_sent_to_someone_else(self, login, bob, phq9):
         client = login(bob)
         assert client.get(f"/my/questionnaires/{phq9.pk}/").status_code == 404
         response = client.post(f"/my/questionnaires/{phq9.pk}/", phq9_post([0] * 9, submit="1"))
@@ -90,8 +96,9 @@ class TestFillIn:
         assert Response.objects.count() == 1 and Response.objects.get().total == 0
 
     def test_it_offers_the_supporters_name_in_the_wai_sr(self, login, alice, sam):
-        InstrumentLicence.objects.create(service=alice.service, instrument="wai-sr",
-                                         recorded_by=sam.user)
+        InstrumentLicence.objects.create(
+            service=alice.service, instrument="wai-sr", recorded_by=sam.user
+        )
         request = services.questionnaire_send(patient=alice, instrument="wai-sr", actor=sam.user)
         page = login(alice).get(f"/my/questionnaires/{request.pk}/").content.decode()
         assert "Sam Supporter" in page and "{supporter}" not in page
@@ -103,8 +110,7 @@ class TestScoresPage:
 
     def test_it_shows_the_chart_and_reliable_change(self, login, alice, sam):
         for answers in ([3, 3, 3, 2, 2, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0, 0, 0, 0]):
-            request = services.questionnaire_send(patient=alice, instrument="phq9",
-                                                  actor=sam.user)
+            request = services.questionnaire_send(patient=alice, instrument="phq9", actor=sam.user)
             self.submit(request, alice, answers)
         page = login(sam).get(f"/patients/{alice.pk}/scores/").content.decode()
         assert "<svg" in page and "Reliable improvement since the first score" in page
@@ -123,8 +129,9 @@ class TestScoresPage:
         assert "Select a valid choice" in response.content.decode()
         assert not QuestionnaireRequest.objects.exists()
 
-    def test_it_keeps_a_risk_alert_open_until_acknowledged_with_a_note(self, login, alice, sam,
-                                                                       phq9):
+    def test_it_keeps_a_risk_alert_open_until_acknowledged_with_a_note(
+        self, login, alice, sam, phq9
+    ):
         self.submit(phq9, alice, [0] * 8 + [3])
         alert = Alert.objects.get()
         client = login(sam)

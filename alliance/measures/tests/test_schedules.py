@@ -9,8 +9,13 @@ LICENSED = {"epds", "wai-sr"}
 
 
 def facts(contacts=(), ended=None, problems=("depression",), middle=None):
-    return EpisodeFacts(started_at=START, ended_at=ended, problems=tuple(problems),
-                        contacts=tuple(contacts), middle_reached_at=middle)
+    return EpisodeFacts(
+        started_at=START,
+        ended_at=ended,
+        problems=tuple(problems),
+        contacts=tuple(contacts),
+        middle_reached_at=middle,
+    )
 
 
 def contact(n, status="attended"):
@@ -18,8 +23,10 @@ def contact(n, status="attended"):
 
 
 def plan(f, licensed=LICENSED):
-    return {(p.instrument, p.occasion): p
-            for p in planned_questionnaires(f, licensed=licensed, needs_licence=LICENSED)}
+    return {
+        (p.instrument, p.occasion): p
+        for p in planned_questionnaires(f, licensed=licensed, needs_licence=LICENSED)
+    }
 
 
 class TestEveryContact:
@@ -54,8 +61,10 @@ class TestAlliance:
 
     def test_it_sends_no_unlicensed_instrument(self):
         end = START + timedelta(days=60)
-        planned = plan(facts([contact(1), contact(2), contact(3)], ended=end,
-                             problems=("postpartum",)), licensed=set())
+        planned = plan(
+            facts([contact(1), contact(2), contact(3)], ended=end, problems=("postpartum",)),
+            licensed=set(),
+        )
         assert not [k for k in planned if k[0] in ("wai-sr", "epds")]
 
 

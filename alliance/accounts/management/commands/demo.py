@@ -120,9 +120,15 @@ class Command(BaseCommand):
         )
 
     def enrol_patients(self) -> int:
-        from alliance.care.demo import populate
+        """Programmes, episodes with progress, and score histories (other apps' demo data)."""
+        from alliance.care import demo as care_demo
+        from alliance.measures import demo as measures_demo
 
-        return populate()
+        for service in Service.objects.filter(slug="riverside"):
+            measures_demo.record_licences(service)
+        enrolled = care_demo.populate()
+        measures_demo.populate()
+        return enrolled
 
     @transaction.atomic
     def create_demo(self) -> int:

@@ -1,0 +1,20 @@
+"""API schemas of the insights app."""
+
+from datetime import datetime
+
+from ninja import Schema
+
+
+class AlertOut(Schema):
+    id: int
+    patient_id: int
+    kind: str
+    summary: str
+    state: str
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    action_note: str
+
+
+class AcknowledgeIn(Schema):
+    note: str
