@@ -112,12 +112,14 @@ def add_routers() -> None:
     from alliance.checkins.api import router as checkins_router
     from alliance.content.api import router as content_router
     from alliance.insights.api import router as insights_router
+    from alliance.measures.api import router as measures_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", care_router)
     api.add_router("/", content_router)
     api.add_router("/", checkins_router)
     api.add_router("/", insights_router)
+    api.add_router("/", measures_router)
 
 
 add_routers()
