@@ -142,3 +142,17 @@ class SupporterForm(forms.Form):
     def __init__(self, *args, supporters, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["supporter"].queryset = supporters
+
+
+class ServiceSettingsForm(forms.Form):
+    crisis_info = forms.CharField(
+        label=_("Crisis information"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Shown to a patient at once after a risk answer or risk language, "
+            "with your service's own numbers. Leave empty for the default text "
+            "(999, Samaritans 116 123, NHS 111)."
+        ),
+    )

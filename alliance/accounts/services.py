@@ -261,3 +261,9 @@ def recovery_codes_reset(*, user: User) -> list[str]:
 
 def has_confirmed_totp(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@transaction.atomic
+def service_update_settings(*, service: Service, actor: User, crisis_info: str) -> None:
+    service.crisis_info = (crisis_info or "").strip()
+    service.save(update_fields=["crisis_info"])

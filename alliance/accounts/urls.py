@@ -66,4 +66,5 @@ urlpatterns = [
     path("patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/<int:profile_id>/active/", views.staff_set_active, name="staff_set_active"),
+    path("service/settings/", views.service_settings, name="service_settings"),
 ]

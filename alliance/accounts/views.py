@@ -294,3 +294,26 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     if services.api_token_revoke(user=request.user, token_id=token_id):
         messages.success(request, _("The token was revoked."))
     return redirect("accounts:security")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_settings(request: HttpRequest) -> HttpResponse:
+    if not policy.can_manage_accounts(request.user):
+        return HttpResponseForbidden(_("Only an administrator can change the service's settings."))
+    service = request.user.staff_profile.service
+    form = forms.ServiceSettingsForm(
+        request.POST or None, initial={"crisis_info": service.crisis_info}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.service_update_settings(
+            service=service, actor=request.user, crisis_info=form.cleaned_data["crisis_info"]
+        )
+        messages.success(request, _("The service's settings are saved."))
+        return redirect("accounts:service_settings")
+    context = {
+        "form": form,
+        "service": service,
+        "default_crisis": settings.ALLIANCE_DEFAULT_CRISIS_INFO,
+    }
+    return render(request, "accounts/service_settings.html", context)

@@ -23,7 +23,9 @@ class TestDemoCommand:
         keys = set(Episode.objects.values_list("programme__key", flat=True))
         assert keys == {"blended-depression", "postpartum-mood"}
         completed = sum(
-            1 for e in Episode.objects.all() for r in plan_rows(e)
+            1
+            for e in Episode.objects.all()
+            for r in plan_rows(e)
             if r.assignment.completed_at is not None
         )
         assert completed > 10

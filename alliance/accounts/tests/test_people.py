@@ -114,3 +114,24 @@ class TestAddPatient:
         )
         assert response.status_code == 403
         assert not User.objects.filter(email="xy@patients.example").exists()
+
+
+class TestServiceSettings:
+    def test_it_lets_an_administrator_set_the_crisis_information(self, login, ada, riverside):
+        client = login(ada)
+        assert "Samaritans" in client.get("/service/settings/").content.decode()
+        client.post("/service/settings/", {"crisis_info": "Call our crisis line: 0800 123"})
+        riverside.refresh_from_db()
+        assert riverside.crisis_info == "Call our crisis line: 0800 123"
+
+    def test_it_refuses_text_that_is_too_long(self, login, ada, riverside):
+        response = login(ada).post("/service/settings/", {"crisis_info": "x" * 2001})
+        assert "at most 2000 characters" in response.content.decode()
+        riverside.refresh_from_db()
+        assert riverside.crisis_info == ""
+
+    def test_it_is_for_administrators(self, login, ruth, riverside):
+        response = login(ruth).post("/service/settings/", {"crisis_info": "x"})
+        assert response.status_code == 403
+        riverside.refresh_from_db()
+        assert riverside.crisis_info == ""
