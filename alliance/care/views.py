@@ -5,8 +5,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alliance.accounts import policy
 from alliance.accounts.models import Patient
 from alliance.care import forms, selectors, services
-from alliance.care.models import EndReason, Homework
+from alliance.care.models import EndReason, Episode, Homework
 from alliance.care.plans import ModuleState
 from alliance.checkins.exercises import EXERCISE_TITLES
 from alliance.content.models import Page
@@ -158,11 +158,20 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "care/plan.html", plan_context(request, patient))
 
 
-def tailoring_patient(request: HttpRequest, patient_id: int) -> Patient | HttpResponse:
+def tailoring_patient(request: HttpRequest, patient_id: int) -> Patient:
     patient = staff_patient(request, patient_id, "plan")
     if not policy.can_tailor_plan(request.user):
-        return HttpResponseForbidden(_("Only the patient's supporter or supervisor can do this."))
+        raise PermissionDenied(_("Only the patient's supporter or supervisor can do this."))
     return patient
+
+
+def tailoring_episode(request: HttpRequest, patient_id: int) -> tuple[Patient, Episode]:
+    """The patient and their active episode, for someone who may tailor the plan."""
+    patient = tailoring_patient(request, patient_id)
+    episode = selectors.active_episode(patient)
+    if episode is None:
+        raise Http404("Not found.")
+    return patient, episode
 
 
 def plan_error(request, patient, error: ValidationError) -> HttpResponse:
@@ -190,16 +199,11 @@ PLAN_ACTIONS = {
 def plan_action(
     request: HttpRequest, patient_id: int, assignment_id: int, action: str
 ) -> HttpResponse:
-    patient = tailoring_patient(request, patient_id)
-    if isinstance(patient, HttpResponse):
-        return patient
-    episode = selectors.active_episode(patient)
+    patient, episode = tailoring_episode(request, patient_id)
     assignment = (
         episode.assignments.select_related("module", "episode__patient")
         .filter(pk=assignment_id)
         .first()
-        if episode
-        else None
     )
     if assignment is None or action not in PLAN_ACTIONS:
         raise Http404("Not found.")
@@ -216,12 +220,7 @@ def plan_action(
 @login_required
 @require_POST
 def plan_addon(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = tailoring_patient(request, patient_id)
-    if isinstance(patient, HttpResponse):
-        return patient
-    episode = selectors.active_episode(patient)
-    if episode is None:
-        raise Http404("Not found.")
+    patient, episode = tailoring_episode(request, patient_id)
     form = forms.AddonForm(request.POST, episode=episode)
     if not form.is_valid():
         return render(
@@ -241,8 +240,6 @@ def plan_addon(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_POST
 def episode_start(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = tailoring_patient(request, patient_id)
-    if isinstance(patient, HttpResponse):
-        return patient
     form = forms.EpisodeStartForm(request.POST, patient=patient)
     if form.is_valid():
         try:
@@ -263,12 +260,7 @@ def episode_start(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def episode_end(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = tailoring_patient(request, patient_id)
-    if isinstance(patient, HttpResponse):
-        return patient
-    episode = selectors.active_episode(patient)
-    if episode is None:
-        raise Http404("Not found.")
+    patient, episode = tailoring_episode(request, patient_id)
     try:
         services.episode_end(
             episode=episode,
@@ -285,12 +277,7 @@ def episode_end(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def homework_set(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = tailoring_patient(request, patient_id)
-    if isinstance(patient, HttpResponse):
-        return patient
-    episode = selectors.active_episode(patient)
-    if episode is None:
-        raise Http404("Not found.")
+    patient, episode = tailoring_episode(request, patient_id)
     form = forms.HomeworkForm(request.POST)
     if not form.is_valid():
         return render(
