@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 
 from alliance.accounts import policy
@@ -191,7 +191,7 @@ def start_episode(request, patient_id: int, payload: EpisodeStartIn):
         actor=request.auth,
         request=request,
     )
-    return 201, plan_out(episode)
+    return Status(201, plan_out(episode))
 
 
 @router.post("/patients/{patient_id}/episodes/end", response=EpisodeOut, url_name="end_episode")
@@ -256,4 +256,4 @@ def set_homework(request, patient_id: int, payload: HomeworkIn):
     homework = services.homework_add(
         episode=episode, text=payload.text, actor=request.auth, due_date=payload.due_date
     )
-    return 201, homework_out(homework)
+    return Status(201, homework_out(homework))

@@ -3,7 +3,7 @@ outcomes and FHIR export."""
 
 from django.conf import settings
 from django.http import Http404
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 
 from alliance.accounts import policy
@@ -167,7 +167,7 @@ def submit_questionnaire(request, questionnaire_id: int, payload: AnswersIn):
         text_answers=payload.text_answers,
         difficulty=payload.difficulty,
     )
-    return (201 if created else 200), response_out(response, with_crisis=True)
+    return Status(201 if created else 200, response_out(response, with_crisis=True))
 
 
 def patient_for(request, patient_id: int, what: str) -> Patient:
@@ -193,8 +193,11 @@ def send_questionnaire(request, patient_id: int, payload: SendIn):
     patient = patient_for(request, patient_id, "scores")
     if not policy.can_send_questionnaires(request.auth):
         raise HttpError(403, "Only the care team can send questionnaires.")
-    return 201, services.questionnaire_send(
-        patient=patient, instrument=payload.instrument, actor=request.auth
+    return Status(
+        201,
+        services.questionnaire_send(
+            patient=patient, instrument=payload.instrument, actor=request.auth
+        ),
     )
 
 
