@@ -113,6 +113,9 @@ def add_routers() -> None:
     from alliance.content.api import router as content_router
     from alliance.insights.api import router as insights_router
     from alliance.measures.api import router as measures_router
+    from alliance.messaging.api import router as messaging_router
+    from alliance.notify.api import router as notify_router
+    from alliance.research.api import router as research_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", care_router)
@@ -120,6 +123,9 @@ def add_routers() -> None:
     api.add_router("/", checkins_router)
     api.add_router("/", insights_router)
     api.add_router("/", measures_router)
+    api.add_router("/", notify_router)
+    api.add_router("/", messaging_router)
+    api.add_router("/", research_router)
 
 
 add_routers()

@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "alliance.content",
     "alliance.care",
     "alliance.insights",
+    "alliance.notify",
+    "alliance.messaging",
+    "alliance.research",
     "alliance.checkins",
 ]
 

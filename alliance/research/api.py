@@ -1,0 +1,5 @@
+"""API operations of the research app."""
+
+from ninja import Router
+
+router = Router(tags=["research"])
