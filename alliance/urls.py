@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("alliance.care.urls")),
     path("", include("alliance.measures.urls")),
     path("content/", include("alliance.content.urls")),
+    path("insights/", include("alliance.insights.urls")),
     path("notifications/", include("alliance.notify.urls")),
     path("messages/", include("alliance.messaging.urls")),
     path("research/", include("alliance.research.urls")),

@@ -1,13 +1,18 @@
 """API operations of the insights app: alerts for the care team."""
 
 from django.http import Http404
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 
 from alliance.accounts import policy
-from alliance.insights.models import Alert, AlertState
-from alliance.insights.schemas import AcknowledgeIn, AlertOut
-from alliance.insights.services import alert_acknowledge
+from alliance.insights.models import Alert, AlertState, ProductFeedback
+from alliance.insights.schemas import (
+    AcknowledgeIn,
+    AlertOut,
+    ProductFeedbackIn,
+    ProductFeedbackOut,
+)
+from alliance.insights.services import alert_acknowledge, product_feedback_send
 
 router = Router(tags=["alerts"])
 
@@ -35,3 +40,30 @@ def acknowledge_alert(request, alert_id: int, payload: AcknowledgeIn):
     alert_acknowledge(alert=alert, actor=request.auth, note=payload.note, request=request)
     alert.refresh_from_db()
     return alert
+
+
+@router.post(
+    "/product-feedback", response={201: ProductFeedbackOut}, url_name="send_product_feedback"
+)
+def send_product_feedback(request, payload: ProductFeedbackIn):
+    """Staff: report a problem or suggest an improvement (kind: problem or suggestion)."""
+    if policy.staff_role(request.auth) is None:
+        raise HttpError(403, "This is for staff.")
+    return Status(
+        201,
+        product_feedback_send(
+            reporter=request.auth, kind=payload.kind, text=payload.text, page=payload.page
+        ),
+    )
+
+
+@router.get(
+    "/product-feedback", response=list[ProductFeedbackOut], url_name="list_product_feedback"
+)
+def list_product_feedback(request):
+    """Administrators: the feedback of their service's staff, newest first."""
+    if not policy.can_manage_accounts(request.auth):
+        raise HttpError(403, "Only an administrator can read the feedback.")
+    return list(
+        ProductFeedback.objects.filter(service_id=request.auth.staff_profile.service_id)[:500]
+    )

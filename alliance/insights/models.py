@@ -72,3 +72,42 @@ class AlertEvent(models.Model):
 
     class Meta:
         ordering = ["at"]
+
+
+class FeedbackKind(models.TextChoices):
+    PROBLEM = "problem", _("Report a problem")
+    SUGGESTION = "suggestion", _("Suggest an improvement")
+
+
+class FeedbackStatus(models.TextChoices):
+    NEW = "new", _("New")
+    PLANNED = "planned", _("Planned")
+    DONE = "done", _("Done")
+    DECLINED = "declined", _("Declined")
+
+
+class ProductFeedback(models.Model):
+    """A member of staff's report or suggestion to the product team, with the page it
+    was sent from; administrators triage it."""
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    service = models.ForeignKey(
+        "accounts.Service", on_delete=models.CASCADE, related_name="product_feedback"
+    )
+    kind = models.CharField(max_length=12, choices=FeedbackKind.choices)
+    # Staff may mention a patient while describing a problem: kept encrypted.
+    text = EncryptedTextField()
+    page = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=10, choices=FeedbackStatus.choices, default=FeedbackStatus.NEW
+    )
+    triage_note = models.CharField(max_length=500, blank=True)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]

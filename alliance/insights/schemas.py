@@ -18,3 +18,18 @@ class AlertOut(Schema):
 
 class AcknowledgeIn(Schema):
     note: str
+
+
+class ProductFeedbackIn(Schema):
+    kind: str
+    text: str
+    page: str = ""
+
+
+class ProductFeedbackOut(Schema):
+    id: int
+    kind: str
+    text: str
+    page: str
+    status: str
+    created_at: datetime

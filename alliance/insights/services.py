@@ -61,3 +61,39 @@ def alert_acknowledge(*, alert: Alert, actor: User, note: str, request=None) -> 
         request=request,
     )
     alert.state, alert.action_note = locked.state, locked.action_note
+
+
+FEEDBACK_MAX = 4000
+
+
+@transaction.atomic
+def product_feedback_send(*, reporter: User, kind: str, text: str, page: str = ""):
+    from alliance.insights.models import FeedbackKind, ProductFeedback
+
+    text = (text or "").strip()
+    if kind not in FeedbackKind.values:
+        raise ValidationError({"kind": _("Choose a problem or a suggestion.")})
+    if not text:
+        raise ValidationError({"text": _("Describe the problem or your idea.")})
+    if len(text) > FEEDBACK_MAX:
+        raise ValidationError({"text": _("Keep it under %(n)d characters.") % {"n": FEEDBACK_MAX}})
+    page = page if page.startswith("/") else ""
+    return ProductFeedback.objects.create(
+        reporter=reporter,
+        service=reporter.staff_profile.service,
+        kind=kind,
+        text=text,
+        page=page[:300],
+    )
+
+
+@transaction.atomic
+def product_feedback_triage(*, feedback, actor: User, status: str, note: str = "") -> None:
+    from alliance.insights.models import FeedbackStatus
+
+    if status not in FeedbackStatus.values:
+        raise ValidationError({"status": _("Choose a status.")})
+    feedback.status = status
+    feedback.triage_note = (note or "").strip()[:500]
+    feedback.triaged_by = actor
+    feedback.save(update_fields=["status", "triage_note", "triaged_by"])
