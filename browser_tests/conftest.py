@@ -17,12 +17,16 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import sync_playwright
 
 from alliance.accounts.models import Role, Service, Team
+from alliance.care.services import episode_start
 from alliance.conftest import make_patient, make_staff
+from alliance.content.models import Programme
+from alliance.content.services import content_load
 
 # Belt and braces: nothing here may fetch a browser.
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
@@ -231,3 +235,31 @@ def ada(riverside):
 def alice(riverside, north, sam):
     """A patient of the North team; Sam is her named supporter."""
     return make_patient(riverside, north, "Alice Patient", supporter=sam)
+
+
+@pytest.fixture
+def hana(riverside):
+    """A content author, with an authenticator set up."""
+    return with_authenticator(make_staff(riverside, Role.CONTENT_AUTHOR, "Hana Author"))
+
+
+# --- Content and care ------------------------------------------------------------------
+
+
+@pytest.fixture
+def programmes(transactional_db):
+    """The real programmes of ``programs/``, loaded as ``alliance content load`` does; by key."""
+    content_load(directory=settings.BASE_DIR / "programs")
+    return {programme.key: programme for programme in Programme.objects.all()}
+
+
+@pytest.fixture
+def depression_episode(alice, sam, programmes):
+    """Alice's active episode of blended CBT for depression, started today by Sam."""
+    return episode_start(
+        patient=alice,
+        programme=programmes["blended-depression"],
+        care_model="blended",
+        supporter=sam,
+        actor=sam.user,
+    )

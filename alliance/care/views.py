@@ -174,11 +174,18 @@ def tailoring_episode(request: HttpRequest, patient_id: int) -> tuple[Patient, E
     return patient, episode
 
 
-def plan_error(request, patient, error: ValidationError) -> HttpResponse:
-    errors = [m for messages_ in error.message_dict.values() for m in messages_]
-    return render(
-        request, "care/plan.html", plan_context(request, patient, errors=errors), status=400
-    )
+def plan_error(request, patient, error: ValidationError, assignment=None) -> HttpResponse:
+    """The plan page with the errors; a module's error names the module and links to its
+    field, which is marked as wrong."""
+    messages_ = [m for field_messages in error.message_dict.values() for m in field_messages]
+    anchor = ""
+    if assignment is not None:
+        field = "position" if "position" in error.message_dict else "reason"
+        anchor = f"{'pos' if field == 'position' else 'reason'}-{assignment.pk}"
+        messages_ = [f"{assignment.module.title}: {m}" for m in messages_]
+    context = plan_context(request, patient, errors=messages_, error_anchor=anchor,
+                           error_assignment=assignment.pk if assignment else None)
+    return render(request, "care/plan.html", context, status=400)
 
 
 PLAN_ACTIONS = {
@@ -212,7 +219,7 @@ def plan_action(
     except (ValidationError, ValueError) as error:
         if isinstance(error, ValueError):
             error = ValidationError({"position": _("Choose a position as a number.")})
-        return plan_error(request, patient, error)
+        return plan_error(request, patient, error, assignment)
     messages.success(request, _("The plan was updated."))
     return redirect("care:plan", patient.pk)
 
