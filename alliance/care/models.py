@@ -1,4 +1,5 @@
-"""Episodes of care and their plans: module assignments, page progress, homework, contacts."""
+"""Episodes of care and their plans: module assignments, page progress, homework, contacts,
+and the supporter's reviews with each service's review schedule."""
 
 from django.conf import settings
 from django.db import models
@@ -117,6 +118,13 @@ class Homework(models.Model):
     due_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    # Where a supporter set it: in a contact (a session or call) or in a review.
+    contact = models.ForeignKey(
+        "Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="homework"
+    )
+    review = models.ForeignKey(
+        "Review", on_delete=models.SET_NULL, null=True, blank=True, related_name="homework"
+    )
 
     class Meta:
         ordering = ["done_at", "created_at"]
@@ -152,7 +160,104 @@ class Contact(models.Model):
     status = models.CharField(
         max_length=12, choices=ContactStatus.choices, default=ContactStatus.SCHEDULED
     )
+    # The outcome, once recorded: what was talked about, and the supporter's time.
+    notes = EncryptedTextField(blank=True, default="")
+    minutes_spent = models.PositiveSmallIntegerField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    # Chosen by the client (a hidden form field, an API caller): a retried booking returns
+    # the contact already booked. NULL when absent, so absent keys never collide.
+    client_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["scheduled_at"]
-        indexes = [models.Index(fields=["episode", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["episode", "scheduled_at"]),
+            models.Index(fields=["supporter", "scheduled_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "client_key"], name="contact_unique_client_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1), name="contact_duration_positive"
+            ),
+        ]
+
+
+class ReviewSchedule(models.Model):
+    """How many days a service leaves between reviews of the patients of one care model.
+
+    Without a row the default of ``alliance.care.reviews.DEFAULT_INTERVAL_DAYS`` applies.
+    """
+
+    service = models.ForeignKey(
+        "accounts.Service", on_delete=models.CASCADE, related_name="review_schedules"
+    )
+    care_model = models.CharField(_("care model"), max_length=20, choices=CareModel.choices)
+    interval_days = models.PositiveSmallIntegerField(_("days between reviews"))
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "care_model"], name="review_schedule_unique_care_model"
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__gte=1, interval_days__lte=90),
+                name="review_schedule_interval_range",
+            ),
+        ]
+
+
+class FeedbackDelivery(models.TextChoices):
+    NONE = "", _("No feedback written")
+    MESSAGE = "message", _("Sent as a message")
+    WEEK = "week", _("Shown on the patient's week")
+
+
+class Review(models.Model):
+    """A supporter's look at a patient's work since the last review, ending in feedback.
+
+    Open from the moment the supporter opens the review page until they mark it done; the
+    time between is the time spent (capped, and editable before it is done).
+    """
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        "accounts.StaffProfile", on_delete=models.PROTECT, related_name="reviews"
+    )
+    # The start of what this review looks at: the last review's end, or the episode start.
+    covers_from = models.DateTimeField()
+    opened_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    feedback = EncryptedTextField(_("feedback"), blank=True, default="")
+    next_steps = EncryptedTextField(_("next steps"), blank=True, default="")
+    minutes_spent = models.PositiveSmallIntegerField(null=True, blank=True)
+    feedback_delivery = models.CharField(
+        max_length=10, choices=FeedbackDelivery.choices, blank=True, default=""
+    )
+
+    class Meta:
+        ordering = ["opened_at", "pk"]
+        indexes = [models.Index(fields=["episode", "completed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "reviewer"],
+                condition=Q(completed_at__isnull=True),
+                name="review_one_open_per_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True) | Q(minutes_spent__isnull=False),
+                name="review_done_has_minutes",
+            ),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None

@@ -1,17 +1,22 @@
-"""API operations of exercise entries: list, create (idempotent), read, edit, comment."""
+"""API operations of exercise entries (list, create (idempotent), read, edit, comment) and
+of daily check-ins (list, save (idempotent), today's)."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from ninja import Router, Status
+from ninja.errors import HttpError
 
 from alliance.accounts import policy
 from alliance.checkins import selectors, services
 from alliance.checkins.exercises import EXERCISE_KEYS, EXERCISE_TITLES
-from alliance.checkins.models import ExerciseComment, ExerciseEntry
+from alliance.checkins.models import DailyCheckIn, ExerciseComment, ExerciseEntry
 from alliance.checkins.schemas import (
+    CheckInIn,
+    CheckInOut,
+    CheckInTodayOut,
     ExerciseCommentIn,
     ExerciseCommentOut,
     ExerciseEntryIn,
@@ -132,3 +137,102 @@ def comment_exercise_entry(request, entry_id: int, payload: ExerciseCommentIn):
         entry=entry, author=request.auth, text=payload.text, request=request
     )
     return Status(201, comment_out(comment))
+
+
+# Daily check-ins -------------------------------------------------------------------------
+
+# The longest period one call lists; a client pages through longer histories.
+CHECKIN_LIST_MAX_DAYS = 366
+
+
+def checkin_out(checkin: DailyCheckIn) -> dict:
+    return {
+        "id": checkin.pk,
+        "patient_id": checkin.patient_id,
+        "local_date": checkin.local_date,
+        "mood": checkin.mood,
+        "feelings": checkin.feelings,
+        "sleep_hours": float(checkin.sleep_hours) if checkin.sleep_hours is not None else None,
+        "activity": checkin.activity,
+        "note": checkin.note,
+        "created_at": checkin.created_at,
+        "updated_at": checkin.updated_at,
+    }
+
+
+def own_patient(request):
+    patient = request.auth.patient_or_none
+    if patient is None:
+        raise HttpError(403, _("Only patients check in."))
+    return patient
+
+
+@router.get(
+    "/patients/{patient_id}/checkins",
+    response=list[CheckInOut],
+    url_name="list_checkins",
+    tags=["check-ins"],
+)
+def list_checkins(request, patient_id: int, start: date | None = None, end: date | None = None):
+    """A patient's daily check-ins from ``start`` to ``end`` (both included, days in the
+    patient's time zone), oldest first; by default the last 90 days, at most a year."""
+    patient = policy.access_patient(request.auth, patient_id, what="check-ins", request=request)
+    today = selectors.patient_today(patient)
+    end = end or today
+    start = start or end - timedelta(days=89)
+    if start > end:
+        raise ValidationError({"start": [_("Start: choose a day on or before the end.")]})
+    if (end - start).days >= CHECKIN_LIST_MAX_DAYS:
+        message = _("Start: ask for at most %(days)d days at a time.")
+        raise ValidationError({"start": [message % {"days": CHECKIN_LIST_MAX_DAYS}]})
+    return [checkin_out(c) for c in selectors.checkins_between(patient, start, end)]
+
+
+@router.post(
+    "/me/checkins",
+    response={200: CheckInOut, 201: CheckInOut},
+    url_name="save_checkin",
+    tags=["check-ins"],
+)
+def save_checkin(request, payload: CheckInIn):
+    """Today's check-in, made (201) or changed on the same day (200). With a
+    ``client_key`` already used, the check-in as stored, unchanged (200)."""
+    patient = own_patient(request)
+    if payload.patient_id is not None and payload.patient_id != patient.pk:
+        raise ValidationError(
+            {"patient_id": [_("Patient: you can only check in for yourself.")]}
+        )
+    checkin, created = services.checkin_save(
+        patient=patient,
+        actor=request.auth,
+        mood=payload.mood,
+        feelings=payload.feelings,
+        sleep_hours=payload.sleep_hours,
+        activity=payload.activity,
+        note=payload.note,
+        local_date=payload.local_date,
+        made_at=payload.made_at,
+        client_key=payload.client_key,
+    )
+    return Status(201 if created else 200, checkin_out(checkin))
+
+
+@router.get(
+    "/me/checkins/today",
+    response=CheckInTodayOut,
+    url_name="get_checkin_today",
+    tags=["check-ins"],
+)
+def get_checkin_today(request):
+    """Today's check-in if done, the run of days in a row, and whether to welcome back."""
+    patient = own_patient(request)
+    status = selectors.checkin_status(patient, selectors.patient_today(patient))
+    checkin = selectors.checkin_on(patient, status.today) if status.done_today else None
+    return {
+        "local_date": status.today,
+        "done": status.done_today,
+        "checkin": checkin_out(checkin) if checkin is not None else None,
+        "streak": status.streak,
+        "last_date": status.last_date,
+        "welcome_back": status.welcome_back,
+    }

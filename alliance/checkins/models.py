@@ -77,3 +77,64 @@ class ExerciseComment(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("comment")
+
+
+class DailyCheckIn(models.Model):
+    """A patient's daily check-in: mood 0-10 and optional details, one per day.
+
+    ``local_date`` is the day in the patient's own time zone when they checked in. The
+    activity and the note are free text, so they are encrypted at rest.
+    """
+
+    patient = models.ForeignKey(
+        "accounts.Patient", on_delete=models.PROTECT, related_name="daily_checkins"
+    )
+    local_date = models.DateField(_("day"))
+    mood = models.PositiveSmallIntegerField(_("mood"))
+    # Keys of ``daily.FEELINGS``, in the vocabulary's order.
+    feelings = models.JSONField(_("feelings"), default=list, blank=True)
+    sleep_hours = models.DecimalField(
+        _("hours of sleep"), max_digits=3, decimal_places=1, null=True, blank=True
+    )
+    activity = EncryptedTextField(_("activity"), blank=True, default="")
+    note = EncryptedTextField(_("note"), blank=True, default="")
+    # The idempotency key of the save that made it (every key used is in CheckInKey).
+    client_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "local_date"], name="checkin_one_per_day"),
+            models.UniqueConstraint(
+                fields=["patient", "client_key"], name="checkin_unique_client_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mood__gte=0, mood__lte=10), name="checkin_mood_0_to_10"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sleep_hours__isnull=True)
+                | models.Q(sleep_hours__gte=0, sleep_hours__lte=24),
+                name="checkin_sleep_0_to_24",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_date}: {self.mood}"
+
+
+class CheckInKey(models.Model):
+    """Every idempotency key a save of a check-in came with (the first save and each
+    same-day change), so a retry of any of them, however late, changes nothing."""
+
+    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT, related_name="+")
+    client_key = models.CharField(max_length=64)
+    checkin = models.ForeignKey(DailyCheckIn, on_delete=models.CASCADE, related_name="keys")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "client_key"], name="checkin_key_unique")
+        ]

@@ -1,6 +1,8 @@
-"""API schemas of exercise entries: ``ThingIn`` for input, ``ThingOut`` for output."""
+"""API schemas of exercise entries and check-ins: ``ThingIn`` for input, ``ThingOut`` for
+output."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
@@ -49,3 +51,48 @@ class ExerciseEntryOut(Schema):
     created_at: datetime
     updated_at: datetime
     comments: list[ExerciseCommentOut]
+
+
+class CheckInIn(Schema):
+    # 0 (the lowest) to 10 (the best).
+    mood: int
+    # Words from the vocabulary: calm, content, hopeful, grateful, tired, anxious, low,
+    # irritable, lonely, overwhelmed.
+    feelings: list[str] = []
+    sleep_hours: Decimal | None = None
+    activity: str = ""
+    note: str = ""
+    # The day in your time zone; by default today. A past day only adds a missing check-in
+    # (sent late, up to 14 days); a check-in can be changed only on its own day.
+    local_date: date | None = None
+    # Instead of local_date: when the check-in was made on the device (sent later, offline).
+    made_at: datetime | None = None
+    # Send a fresh random key with each save; a retry with the same key changes nothing
+    # and answers with the check-in as stored.
+    client_key: str | None = Field(default=None, max_length=64)
+    # Optional; when given it must be your own patient id.
+    patient_id: int | None = None
+
+
+class CheckInOut(Schema):
+    id: int
+    patient_id: int
+    local_date: date
+    mood: int
+    feelings: list[str]
+    sleep_hours: float | None
+    activity: str
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class CheckInTodayOut(Schema):
+    local_date: date
+    done: bool
+    checkin: CheckInOut | None
+    # Consecutive days with a check-in, ending today or yesterday.
+    streak: int
+    last_date: date | None
+    # True after a gap of several days: a gentle restart, no counting of missed days.
+    welcome_back: bool

@@ -1,21 +1,30 @@
-"""Writing exercise entries: create, edit (each save a new version) and comment.
+"""Writing exercise entries (create, edit with versions, comment) and daily check-ins.
 
 Every write is one transaction and validates everything before it writes anything, so bad
 input raises ``ValidationError`` naming the fields and leaves the record as it was.
 """
 
 import re
+from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Patient, User
 from alliance.accounts.policy import can_comment_on_entries
 from alliance.audit.models import AuditAction
 from alliance.audit.services import audit_record
+from alliance.checkins import daily
 from alliance.checkins.exercises import validate_entry
-from alliance.checkins.models import ExerciseComment, ExerciseEntry, ExerciseEntryVersion
+from alliance.checkins.models import (
+    CheckInKey,
+    DailyCheckIn,
+    ExerciseComment,
+    ExerciseEntry,
+    ExerciseEntryVersion,
+)
 
 COMMENT_MAX = 2000
 _MODULE_KEY = re.compile(r"[-a-zA-Z0-9_]{0,80}")
@@ -173,3 +182,103 @@ def entry_comment(
         request=request,
     )
     return comment
+
+
+# Daily check-ins -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def checkin_save(
+    *,
+    patient: Patient,
+    actor: User,
+    mood,
+    feelings=(),
+    sleep_hours=None,
+    activity: str = "",
+    note: str = "",
+    local_date: date | None = None,
+    client_key: str | None = None,
+    made_at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[DailyCheckIn, bool]:
+    """Today's check-in, made or changed: one per day, changeable on its own day only.
+
+    ``local_date`` (or ``made_at``, when the check-in was made on the patient's device and
+    sent later) picks the day; by default it is today in the patient's time zone. A past
+    day is accepted only to add a check-in that is missing, up to ``daily.LATE_DAYS`` back.
+    With a ``client_key`` already used, the check-in as stored is returned unchanged: a
+    retry, however late, saves nothing twice. Returns ``(checkin, created)``.
+    """
+    if actor.pk != patient.user_id:
+        raise field_error("patient", _("Patient: you can only check in for yourself."))
+    answers = daily.clean_answers(
+        mood=mood, feelings=feelings, sleep_hours=sleep_hours, activity=activity, note=note
+    )
+    client_key = daily.clean_client_key(client_key)
+    now = now or timezone.now()
+    zone = patient.user.time_zone
+    today = daily.local_date_at(now, zone)
+    if local_date is not None and made_at is not None:
+        raise field_error("local_date", _("Date: send the day or the time made, not both."))
+    if made_at is not None:
+        local_date = daily.day_from_made_at(made_at, now=now, time_zone=zone)
+    if local_date is not None and not isinstance(local_date, date):
+        raise field_error("local_date", _("Date: give a day as YYYY-MM-DD."))
+    day = local_date or today
+    if day > today:
+        daily.check_day(day, today=today, exists=False)
+    if client_key is not None:
+        stored = checkin_for_client_key(patient, client_key)
+        if stored is not None:
+            return stored, False
+    # Two saves at once (two tabs, a replay racing the form) meet in the unique
+    # constraints: the loser then finds the winner's row and changes it, or, with the same
+    # key, answers with it. Two rounds are enough: the row exists after the first.
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return write_checkin(patient, day, today, answers, client_key)
+        except IntegrityError:
+            if client_key is not None:
+                stored = checkin_for_client_key(patient, client_key)
+                if stored is not None:
+                    return stored, False
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def write_checkin(
+    patient: Patient, day: date, today: date, answers: daily.Answers, client_key: str | None
+) -> tuple[DailyCheckIn, bool]:
+    checkin = (
+        DailyCheckIn.objects.select_for_update().filter(patient=patient, local_date=day).first()
+    )
+    daily.check_day(day, today=today, exists=checkin is not None)
+    created = checkin is None
+    if created:
+        checkin = DailyCheckIn(patient=patient, local_date=day, client_key=client_key)
+    checkin.mood = answers.mood
+    checkin.feelings = answers.feelings
+    checkin.sleep_hours = answers.sleep_hours
+    checkin.activity = answers.activity
+    checkin.note = answers.note
+    if created:
+        checkin.save(force_insert=True)
+    else:
+        checkin.save(
+            update_fields=["mood", "feelings", "sleep_hours", "activity", "note", "updated_at"]
+        )
+    if client_key is not None:
+        CheckInKey.objects.create(patient=patient, client_key=client_key, checkin=checkin)
+    return checkin, created
+
+
+def checkin_for_client_key(patient: Patient, client_key: str) -> DailyCheckIn | None:
+    key = (
+        CheckInKey.objects.filter(patient=patient, client_key=client_key)
+        .select_related("checkin")
+        .first()
+    )
+    return key.checkin if key is not None else None
