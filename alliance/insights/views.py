@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,6 +13,7 @@ from alliance.accounts import policy
 from alliance.insights import services
 from alliance.insights.forms import ProductFeedbackForm, TriageForm
 from alliance.insights.models import ProductFeedback
+from alliance.lib.redirects import safe_next
 
 
 @login_required
@@ -30,7 +32,7 @@ def feedback_send(request: HttpRequest) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, _("Thank you — your feedback reached the product team."))
-            return redirect(form.cleaned_data["page"] or "accounts:home")
+            return redirect(safe_next(request, default=reverse("accounts:home")))
     return render(
         request, "insights/feedback_send.html", {"form": form}, status=400 if form.errors else 200
     )
