@@ -5,6 +5,8 @@ supports the South team; Morgan supervises North; Ruth manages the service; Toma
 researches; Ada administers. Oscar supports patients of another service (Hillside).
 """
 
+import re
+
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -208,3 +210,11 @@ def episode(alice, programme, sam):
 
 def assignment(episode, key):
     return episode.assignments.select_related("module").get(module__key=key)
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)")
+
+
+def has_inline_script(page: str) -> bool:
+    """True when a page carries a script without ``src`` (forbidden by the CSP)."""
+    return bool(INLINE_SCRIPT.search(page))

@@ -18,6 +18,7 @@ def navigation(request):
     if role is None:
         links = [
             (reverse("care:week"), _("Your week")),
+            (reverse("checkins:checkin_today"), _("Check in")),
             (reverse("checkins:entry_list"), _("Your exercises")),
         ]
     else:

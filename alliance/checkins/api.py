@@ -199,9 +199,7 @@ def save_checkin(request, payload: CheckInIn):
     ``client_key`` already used, the check-in as stored, unchanged (200)."""
     patient = own_patient(request)
     if payload.patient_id is not None and payload.patient_id != patient.pk:
-        raise ValidationError(
-            {"patient_id": [_("Patient: you can only check in for yourself.")]}
-        )
+        raise ValidationError({"patient_id": [_("Patient: you can only check in for yourself.")]})
     checkin, created = services.checkin_save(
         patient=patient,
         actor=request.auth,

@@ -98,10 +98,9 @@ def needs_welcome_back(
     patient: Patient, today: date, gap_days: int = daily.WELCOME_BACK_GAP_DAYS
 ) -> bool:
     """True after a gap of ``gap_days`` or more since the last check-in (not for a first)."""
-    last = (
-        DailyCheckIn.objects.filter(patient=patient, local_date__lte=today)
-        .aggregate(last=Max("local_date"))["last"]
-    )
+    last = DailyCheckIn.objects.filter(patient=patient, local_date__lte=today).aggregate(
+        last=Max("local_date")
+    )["last"]
     return daily.welcome_back_due(last, today, gap_days)
 
 

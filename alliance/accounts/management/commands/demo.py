@@ -126,8 +126,11 @@ class Command(BaseCommand):
 
         for service in Service.objects.filter(slug="riverside"):
             measures_demo.record_licences(service)
+        from alliance.checkins import demo as checkins_demo
+
         enrolled = care_demo.populate()
         measures_demo.populate()
+        checkins_demo.populate()
         return enrolled
 
     @transaction.atomic
