@@ -53,9 +53,24 @@ class HomeworkOut(Schema):
 
 
 class ContactOut(Schema):
+    """A contact as the patient sees it (no notes)."""
+
+    id: int
     scheduled_at: datetime
     kind: str
+    duration_minutes: int
+    status: str
     supporter: str | None
+
+
+class ReviewNoteOut(Schema):
+    """What the patient's last review left them: next steps, and the feedback when it was
+    not sent as a message."""
+
+    reviewer: str
+    completed_at: datetime
+    feedback: str | None
+    next_steps: str
 
 
 class WeekOut(Schema):
@@ -65,6 +80,7 @@ class WeekOut(Schema):
     exercises: list[dict]
     next_contact: ContactOut | None
     progress: ProgressOut | None
+    review: ReviewNoteOut | None = None
 
 
 class EpisodeStartIn(Schema):
@@ -99,3 +115,65 @@ class PageDoneOut(Schema):
     module_finished: bool
     pages_done: int
     page_count: int
+
+
+class ReviewDueOut(Schema):
+    patient_id: int
+    patient_name: str
+    episode_id: int
+    care_model: str
+    supporter: str | None
+    last_reviewed_at: datetime | None
+    due_at: datetime
+    overdue_days: int
+    review_open: bool
+
+
+class ReviewStartIn(Schema):
+    anyway: bool = False
+
+
+class ReviewCompleteIn(Schema):
+    feedback: str = ""
+    next_steps: str = ""
+    homework: list[str] = []
+    minutes_spent: int | None = None
+
+
+class ReviewOut(Schema):
+    id: int
+    patient_id: int
+    episode_id: int
+    reviewer: str
+    covers_from: datetime
+    opened_at: datetime
+    completed_at: datetime | None
+    feedback: str
+    next_steps: str
+    minutes_spent: int | None
+    feedback_delivery: str
+    homework: list[HomeworkOut]
+
+
+class ContactRecordOut(ContactOut):
+    """A contact as the care team sees it: with its outcome, notes, time and homework."""
+
+    notes: str
+    minutes_spent: int | None
+    recorded_by: str | None
+    recorded_at: datetime | None
+    homework: list[HomeworkOut]
+
+
+class ContactBookIn(Schema):
+    kind: str
+    scheduled_at: datetime
+    duration_minutes: int = 30
+    client_key: str | None = None
+
+
+class ContactOutcomeIn(Schema):
+    status: str
+    notes: str = ""
+    minutes_spent: int | None = None
+    homework: list[str] = []

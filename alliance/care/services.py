@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -559,26 +560,28 @@ def review_complete(
 
 
 def feedback_deliver(review: Review, actor: User) -> str:
-    """Send the review's feedback to the patient as a message when the messaging app can
-    (``alliance.messaging.services.message_send``); otherwise it waits on their week.
+    """Send the review's feedback to the patient as a message in their thread when the
+    messaging app is there (``alliance.messaging.services.message_send``); otherwise it
+    waits on their week.
 
     The message carries an idempotency key made from the review, so a retry never sends it
-    twice. If sending fails, the transaction keeps the feedback for the week instead:
-    feedback is never dropped.
+    twice. If sending is refused, the feedback is kept for the week instead: it is never
+    dropped.
     """
     try:
+        from alliance.messaging.selectors import thread_for
         from alliance.messaging.services import message_send
     except ImportError:
         return FeedbackDelivery.WEEK
     try:
         with transaction.atomic():
             message_send(
-                patient=review.episode.patient,
+                thread=thread_for(review.episode.patient),
                 author=actor,
                 body=review.feedback,
-                client_key=f"review-{review.pk}",
+                client_key=f"care-review-{review.pk}",
             )
-    except (TypeError, ValidationError):
+    except (TypeError, ValidationError, Http404):
         logger.exception("Review %s: feedback not sent as a message; kept for the week", review.pk)
         return FeedbackDelivery.WEEK
     return FeedbackDelivery.MESSAGE
@@ -705,6 +708,8 @@ def contact_book(
     returns the contact booked the first time.
     """
     refuse_if_ended(episode)
+    if client_key and len(client_key) > 64:
+        raise ValidationError({"client_key": _("The client key can be up to 64 characters.")})
     if client_key:
         existing = Contact.objects.filter(episode=episode, client_key=client_key).first()
         if existing is not None:

@@ -11,6 +11,23 @@ urlpatterns = [
         "my/modules/<int:assignment_id>/<int:page_number>/", views.module_page, name="module_page"
     ),
     path("my/homework/<int:homework_id>/", views.homework_toggle, name="homework_toggle"),
+    path("my/contacts/", views.my_contacts, name="my_contacts"),
+    path("my/contacts.ics", views.my_calendar, name="my_calendar"),
+    path(
+        "my/contacts/<int:contact_id>.ics",
+        views.my_contact_calendar,
+        name="my_contact_calendar",
+    ),
+    path("reviews/", views.review_queue, name="review_queue"),
+    path("reviews/schedule/", views.review_schedule, name="review_schedule"),
+    path("patients/<int:patient_id>/review/", views.review, name="review"),
+    path("patients/<int:patient_id>/review/start/", views.review_start, name="review_start"),
+    path("patients/<int:patient_id>/contacts/", views.contacts, name="contacts"),
+    path(
+        "patients/<int:patient_id>/contacts/<int:contact_id>/",
+        views.contact_outcome,
+        name="contact_outcome",
+    ),
     path("patients/<int:patient_id>/plan/", views.plan, name="plan"),
     path("patients/<int:patient_id>/plan/addons/", views.plan_addon, name="plan_addon"),
     path(
