@@ -25,6 +25,7 @@ def navigation(request):
         links = [(reverse("accounts:home"), _("Home"))]
         if role not in NO_PATIENT_ROLES:
             links.append((reverse("accounts:patient_list"), _("Patients")))
+            links.append((reverse("care:review_queue"), _("Reviews")))
         if role in PROGRAMME_ROLES:
             links.append((reverse("content:programme_list"), _("Programmes")))
         if can_manage_accounts(user):

@@ -138,3 +138,35 @@ def can_read_programmes(user: User) -> bool:
 def can_comment_on_entries(user: User, patient: Patient) -> bool:
     """The patient's care team (their team's supporters, navigators and supervisors)."""
     return has_role(user, *TEAM_ROLES) and patients_visible_to(user).filter(pk=patient.pk).exists()
+
+
+# Reviews and contacts.
+REVIEW_QUEUE_ROLES = (
+    Role.SUPPORTER,
+    Role.DIGITAL_NAVIGATOR,
+    Role.SUPERVISOR,
+    Role.SERVICE_MANAGER,
+    Role.ADMINISTRATOR,
+)
+
+
+def can_review(user: User) -> bool:
+    """Who starts and completes reviews: the patient's clinicians (supporters and
+    supervisors of the patient's team; the patient is fetched through the policy)."""
+    return has_role(user, Role.SUPPORTER, Role.SUPERVISOR)
+
+
+def can_book_contacts(user: User) -> bool:
+    """Who books contacts and records their outcome: the same clinicians."""
+    return has_role(user, Role.SUPPORTER, Role.SUPERVISOR)
+
+
+def can_see_review_queue(user: User) -> bool:
+    """Who sees the review queue: staff who see patients (digital navigators, service
+    managers and administrators read it); researchers and content authors do not."""
+    return has_role(user, *REVIEW_QUEUE_ROLES)
+
+
+def can_set_review_schedule(user: User) -> bool:
+    """Who changes the service's review schedule: its administrators."""
+    return can_manage_accounts(user)

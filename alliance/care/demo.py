@@ -64,9 +64,9 @@ def populate(*, now=None) -> int:
             continue
         enrol(patient, programmes[index % len(programmes)], rng, now)
         enrolled += 1
-    pass  # add_review_schedules()
-    pass
-    pass
+    add_review_schedules()
+    add_reviews(random.Random(20261123), now)  # noqa: S311  (demo data)
+    add_contact_notes(random.Random(20261124), now)  # noqa: S311  (demo data)
     return enrolled
 
 

@@ -4,6 +4,7 @@ what is new since the last review, contacts, and the access rules of reviews and
 Each read runs a fixed number of queries, however long the programme or the history.
 """
 
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,8 +13,14 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from alliance.accounts import policy
-from alliance.accounts.models import Patient, Role, Service, StaffProfile, User
+from alliance.accounts.models import Patient, Service, StaffProfile
+from alliance.accounts.policy import (  # noqa: F401  (rules live in the policy)
+    REVIEW_QUEUE_ROLES,
+    can_book_contacts,
+    can_review,
+    can_see_review_queue,
+    can_set_review_schedule,
+)
 from alliance.care import reviews as review_rules
 from alliance.care.models import (
     Contact,
@@ -204,35 +211,6 @@ def patient_week(patient: Patient, *, now: datetime | None = None) -> Week:
 
 # --- Access rules of reviews and contacts (built from the policy; to move into it) -------
 
-REVIEW_QUEUE_ROLES = (
-    Role.SUPPORTER,
-    Role.DIGITAL_NAVIGATOR,
-    Role.SUPERVISOR,
-    Role.SERVICE_MANAGER,
-    Role.ADMINISTRATOR,
-)
-
-
-def can_review(user: User) -> bool:
-    """Who starts and completes reviews: the patient's clinicians (supporters and
-    supervisors of the patient's team; the patient is fetched through the policy)."""
-    return policy.has_role(user, Role.SUPPORTER, Role.SUPERVISOR)
-
-
-def can_book_contacts(user: User) -> bool:
-    """Who books contacts and records their outcome: the same clinicians."""
-    return policy.has_role(user, Role.SUPPORTER, Role.SUPERVISOR)
-
-
-def can_see_review_queue(user: User) -> bool:
-    """Who sees the review queue: staff who see patients (digital navigators, service
-    managers and administrators read it); researchers and content authors do not."""
-    return policy.has_role(user, *REVIEW_QUEUE_ROLES)
-
-
-def can_set_review_schedule(user: User) -> bool:
-    """Who changes the service's review schedule: its administrators."""
-    return policy.can_manage_accounts(user)
 
 
 # --- Review schedules and reviews due ---------------------------------------------------
@@ -390,6 +368,7 @@ class ScoreChange:
     previous_total: int | None  # the score before the newest one, if any
     first_total: int | None  # the first score of the episode
     reliable_change: str | None  # from the first score to the latest
+    severity_label: str = ""  # the latest score's severity band, as the instrument names it
 
     @property
     def change(self) -> int | None:
@@ -439,9 +418,12 @@ def checkins_since(patient: Patient, since: datetime) -> list | None:
         model = apps.get_model("checkins", "DailyCheckIn")
     except LookupError:
         return None
-    # Written or changed since then (a check-in can be changed on its own day).
+    # The days since then, in the patient's own time zone (a check-in is for a day).
+    first_day = timezone.localtime(since, zoneinfo.ZoneInfo(patient.user.time_zone)).date()
     return list(
-        model.objects.filter(patient=patient, updated_at__gte=since).order_by("local_date", "pk")
+        model.objects.filter(patient=patient, local_date__gte=first_day).order_by(
+            "local_date", "pk"
+        )
     )
 
 
@@ -487,9 +469,15 @@ def score_changes(patient: Patient, episode: Episode, since: datetime) -> list[S
                 previous_total=history[-2].total if len(history) > 1 else None,
                 first_total=first.total if first.pk != latest.pk else None,
                 reliable_change=reliable,
+                severity_label=severity_label(definition, latest.severity),
             )
         )
     return changes
+
+
+def severity_label(definition, key: str) -> str:
+    bands = definition.severity if definition is not None else ()
+    return next((band.label for band in bands if band.key == key), key.replace("_", " "))
 
 
 def since_last_review(episode: Episode, *, now: datetime | None = None) -> SinceLastReview:
