@@ -176,6 +176,9 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
 ALLIANCE_SIGN_IN_LINK_MINUTES = env_int("ALLIANCE_SIGN_IN_LINK_MINUTES", 15)
 # Staff are signed out after this long without a request.
 ALLIANCE_STAFF_IDLE_MINUTES = env_int("ALLIANCE_STAFF_IDLE_MINUTES", 15)
+# Suggested themes: "minilm" (the packaged sentence model), "tfidf", or unset (the model
+# when installed, else word overlap).
+ALLIANCE_THEMES_EMBEDDER = os.environ.get("ALLIANCE_THEMES_EMBEDDER", "")
 # Shown to a patient at once after a risk answer, unless their service set its own text.
 ALLIANCE_DEFAULT_CRISIS_INFO = os.environ.get(
     "ALLIANCE_DEFAULT_CRISIS_INFO",

@@ -45,6 +45,7 @@ from alliance.research.schemas import (
     RefreshOut,
     ReportOut,
     StatusIn,
+    SuggestionOut,
     ThemeIn,
     ThemeOut,
     WithdrawOut,
@@ -731,3 +732,73 @@ def import_project_qdpx(request, project_id: int, file: File[UploadedFile]):
     return services.project_import_qdpx(
         project=member.project, data=upload_bytes(file), actor=request.auth
     )
+
+
+# --- Suggested themes ----------------------------------------------------------------------
+
+
+def suggestion_out(suggestion) -> dict:
+    typical = {g.index: g.typical for g in selectors.suggested_groups(suggestion)}
+    return {
+        "id": suggestion.pk,
+        "status": suggestion.status,
+        "progress": suggestion.progress,
+        "backend": suggestion.backend,
+        "error": suggestion.error,
+        "created_at": suggestion.created_at,
+        "finished_at": suggestion.finished_at,
+        "groups": [
+            {
+                "index": index,
+                "label_words": group["label_words"],
+                "responses": len(group["document_ids"]),
+                "document_ids": group["document_ids"],
+                "typical_document_id": group["typical_document_id"],
+                "typical_text": typical.get(index, ""),
+            }
+            for index, group in enumerate(suggestion.groups)
+        ],
+    }
+
+
+@router.post(
+    "/research/projects/{project_id}/suggestions",
+    response={202: SuggestionOut},
+    url_name="start_theme_suggestions",
+)
+def start_theme_suggestions(request, project_id: int):
+    """Group the responses by meaning in the background (project lead). Follow it with
+    `get_theme_suggestions`; nothing is coded."""
+    member = lead_for(request, project_id)
+    suggestion = services.suggestion_start(project=member.project, actor=request.auth)
+    suggestion.refresh_from_db()
+    return Status(202, suggestion_out(suggestion))
+
+
+@router.get(
+    "/research/projects/{project_id}/suggestions/latest",
+    response=SuggestionOut,
+    url_name="get_theme_suggestions",
+)
+def get_theme_suggestions(request, project_id: int):
+    """The latest run: status, progress (0–1) and, when done, the groups (biggest first)
+    with their typical words and response."""
+    member = lead_for(request, project_id)
+    suggestion = selectors.latest_suggestion(member.project)
+    if suggestion is None:
+        raise HttpError(404, "Not found.")
+    return suggestion_out(suggestion)
+
+
+@router.post(
+    "/research/projects/{project_id}/suggestions/{suggestion_id}/groups/{index}/code",
+    response={201: CodeOut},
+    url_name="add_suggested_code",
+)
+def add_suggested_code(request, project_id: int, suggestion_id: int, index: int):
+    """Add one suggested group to the codebook as a draft code."""
+    member = lead_for(request, project_id)
+    suggestion = member.project.suggestions.filter(pk=suggestion_id).first()
+    if suggestion is None:
+        raise HttpError(404, "Not found.")
+    return Status(201, code_out(services.suggestion_add_code(suggestion=suggestion, index=index)))

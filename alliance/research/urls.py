@@ -31,6 +31,12 @@ urlpatterns = [
     path(P + "themes/<int:theme_id>/", views.theme_edit, name="theme_edit"),
     path(P + "themes/<int:theme_id>/delete/", views.theme_delete, name="theme_delete"),
     path(P + "report/", views.report, name="report"),
+    path(P + "suggestions/", views.suggestions, name="suggestions"),
+    path(
+        P + "suggestions/<int:suggestion_id>/groups/<int:index>/code/",
+        views.suggestion_add_code,
+        name="suggestion_add_code",
+    ),
     path(P + "export.qdpx", views.project_export, name="project_export"),
     path(P + "import/", views.project_import, name="project_import"),
 ]
