@@ -19,6 +19,7 @@ def navigation(request):
         links = [
             (reverse("care:week"), _("Your week")),
             (reverse("checkins:checkin_today"), _("Check in")),
+            (reverse("messaging:my_thread"), _("Messages")),
             (reverse("research:consent"), _("Research")),
             (reverse("checkins:entry_list"), _("Your exercises")),
         ]
@@ -27,6 +28,7 @@ def navigation(request):
         if role not in NO_PATIENT_ROLES:
             links.append((reverse("accounts:patient_list"), _("Patients")))
             links.append((reverse("care:review_queue"), _("Reviews")))
+            links.append((reverse("messaging:inbox"), _("Inbox")))
         if role == Role.RESEARCHER:
             links.append((reverse("research:project_list"), _("Research")))
         if role in PROGRAMME_ROLES:

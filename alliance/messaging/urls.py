@@ -9,12 +9,6 @@ urlpatterns = [
     path("supporter-change/", views.supporter_change, name="supporter_change"),
     path("inbox/", views.inbox, name="inbox"),
     path("patients/<int:patient_id>/", views.patient_thread, name="patient_thread"),
-    path("supporter-changes/", views.supporter_change_list, name="supporter_change_list"),
-    path(
-        "supporter-changes/<int:change_id>/",
-        views.supporter_change_decide,
-        name="supporter_change_decide",
-    ),
     path("settings/", views.messaging_settings, name="settings"),
     path("templates/", views.template_list, name="template_list"),
     path("templates/<int:template_id>/", views.template_edit, name="template_edit"),

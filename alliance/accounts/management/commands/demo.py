@@ -131,6 +131,9 @@ class Command(BaseCommand):
         enrolled = care_demo.populate()
         measures_demo.populate()
         checkins_demo.populate()
+        from alliance.messaging import demo as messaging_demo
+
+        messaging_demo.populate()
         from alliance.research import demo as research_demo
 
         research_demo.populate()
