@@ -112,6 +112,8 @@ def add_routers() -> None:
     from alliance.checkins.api import router as checkins_router
     from alliance.content.api import router as content_router
     from alliance.insights.api import router as insights_router
+    from alliance.insights.api_analytics import router as insights_analytics_router
+    from alliance.insights.api_support import router as support_router
     from alliance.measures.api import router as measures_router
     from alliance.messaging.api import router as messaging_router
     from alliance.notify.api import router as notify_router
@@ -122,6 +124,8 @@ def add_routers() -> None:
     api.add_router("/", content_router)
     api.add_router("/", checkins_router)
     api.add_router("/", insights_router)
+    api.add_router("/", insights_analytics_router)
+    api.add_router("/", support_router)
     api.add_router("/", measures_router)
     api.add_router("/", notify_router)
     api.add_router("/", messaging_router)

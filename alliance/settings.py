@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "alliance.accounts.middleware.StaffIdleTimeoutMiddleware",
     "alliance.accounts.middleware.StaffMfaRequiredMiddleware",
     "alliance.accounts.middleware.UserTimezoneMiddleware",
+    "alliance.insights.middleware.PatientActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

@@ -8,6 +8,9 @@ from alliance.accounts.policy import can_manage_accounts, staff_role
 
 NO_PATIENT_ROLES = {Role.RESEARCHER, Role.CONTENT_AUTHOR}
 PROGRAMME_ROLES = {Role.CONTENT_AUTHOR, Role.ADMINISTRATOR}
+CASELOAD_ROLES = {Role.SUPPORTER, Role.DIGITAL_NAVIGATOR, Role.SUPERVISOR}
+SUPERVISION_ROLES = {Role.SUPERVISOR, Role.SERVICE_MANAGER}
+INSIGHT_ROLES = {Role.SUPERVISOR, Role.SERVICE_MANAGER, Role.ADMINISTRATOR}
 
 
 def navigation(request):
@@ -29,6 +32,12 @@ def navigation(request):
             links.append((reverse("accounts:patient_list"), _("Patients")))
             links.append((reverse("care:review_queue"), _("Reviews")))
             links.append((reverse("messaging:inbox"), _("Inbox")))
+        if role in CASELOAD_ROLES:
+            links.insert(1, (reverse("support:caseload"), _("Caseload")))
+        if role in SUPERVISION_ROLES:
+            links.append((reverse("support:supervision"), _("Supervision")))
+        if role in INSIGHT_ROLES:
+            links.append((reverse("analytics:index"), _("Insights")))
         if role == Role.RESEARCHER:
             links.append((reverse("research:project_list"), _("Research")))
         if role in PROGRAMME_ROLES:

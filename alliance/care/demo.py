@@ -229,6 +229,8 @@ def add_contact_notes(rng: random.Random, now) -> int:
     """The outcome of past demo contacts: notes and time for attended ones."""
     contacts = (
         Contact.objects.filter(
+            # The demo's patients (the insights demo's former patients keep theirs as made).
+            episode__patient__user__email__startswith="patient",
             episode__patient__user__email__endswith="@demo.example",
             status__in=[ContactStatus.ATTENDED, ContactStatus.DID_NOT_ATTEND],
             recorded_at__isnull=True,

@@ -287,6 +287,14 @@ def page_complete(
     if finished_now:
         locked.completed_at = now
     locked.save(update_fields=["pages_done", "resume_page", "started_at", "completed_at"])
+    from alliance.insights.services import engagement_event_record
+
+    engagement_event_record(
+        patient=assignment.episode.patient_id,
+        kind="page_completed",
+        at=now,
+        key=f"page:{locked.pk}:{page_number}",
+    )
     if finished_now:
         Homework.objects.bulk_create(
             Homework(

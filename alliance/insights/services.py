@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -168,20 +168,15 @@ def product_feedback_triage(*, feedback, actor: User, status: str, note: str = "
 
 def engagement_event_record(
     *, patient: Patient | int, kind: str, at: datetime | None = None, key: str = ""
-) -> bool:
-    """Append one engagement event (e.g. a page completed). With a ``key``, a retry of the
-    same event adds nothing; returns whether a row was added."""
+) -> None:
+    """Append one engagement event (e.g. a page completed): one INSERT. With a ``key``
+    (e.g. ``page:<assignment>:<page>``), recording the same event again adds nothing."""
     if kind not in EngagementEventKind.values:
         raise ValueError(f"unknown engagement event {kind!r}")
     patient_id = patient if isinstance(patient, int) else patient.pk
-    at = at or timezone.now()
-    if not key:
-        EngagementEvent.objects.create(patient_id=patient_id, kind=kind, at=at)
-        return True
-    _event, created = EngagementEvent.objects.get_or_create(
-        patient_id=patient_id, kind=kind, key=key, defaults={"at": at}
-    )
-    return created
+    event = EngagementEvent(patient_id=patient_id, kind=kind, at=at or timezone.now(), key=key)
+    # A repeat of a keyed event meets the unique constraint and is skipped.
+    EngagementEvent.objects.bulk_create([event], ignore_conflicts=bool(key))
 
 
 def activity_touch(*, patient_id: int, at: datetime | None = None) -> None:
@@ -202,9 +197,10 @@ def engagement_recompute(
     *, patient_ids: list[int] | None = None, start: date, end: date, now: datetime | None = None
 ) -> int:
     """Recompute the engagement record of ``patient_ids`` (every patient when None) for the
-    local days ``start`` to ``end``: one GROUP BY query per source and time zone, one bulk
-    upsert, and one delete of the days that have become empty; atomic per chunk of
-    patients. Returns how many days were written."""
+    local days ``start`` to ``end``: per time zone, one statement that groups every source
+    by patient and day and upserts the days (``engagement.upsert_sql``), then one delete of
+    the days that have become empty; atomic per chunk of patients. Returns how many days
+    were written."""
     if end < start:
         raise ValidationError({"end": _("The end date is before the start date.")})
     now = now or timezone.now()
@@ -215,31 +211,17 @@ def engagement_recompute(
         chunks = [ids[i : i + RECOMPUTE_CHUNK] for i in range(0, len(ids), RECOMPUTE_CHUNK)]
     written = 0
     for chunk in chunks:
-        days = engagement.daily_counts(engagement.scopes(chunk, start, end))
-        rows = [
-            PatientDay(
-                patient_id=patient_id,
-                date=day,
-                active=engagement.is_active(counts),
-                computed_at=now,
-                **{name: counts.get(name, 0) for name in engagement.COUNTERS},
-            )
-            for (patient_id, day), counts in days.items()
-        ]
         with transaction.atomic():
-            PatientDay.objects.bulk_create(
-                rows,
-                batch_size=2000,
-                update_conflicts=True,
-                unique_fields=["patient", "date"],
-                update_fields=["active", "computed_at", *engagement.COUNTERS],
-            )
+            for scope in engagement.scopes(chunk, start, end):
+                sql, params = engagement.upsert_sql(scope, now)
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    written += max(cursor.rowcount, 0)
             # Days that had something before and have nothing now (e.g. a contact moved).
             stale = PatientDay.objects.filter(date__gte=start, date__lte=end, computed_at__lt=now)
             if chunk is not None:
                 stale = stale.filter(patient_id__in=chunk)
             stale.delete()
-        written += len(rows)
     return written
 
 

@@ -25,7 +25,9 @@ class TestCareDemo:
         assert demo.populate() == 0
         assert counts() == before
 
-        reviews = Review.objects.select_related("episode__patient__user")
+        reviews = Review.objects.select_related("episode__patient__user").filter(
+            episode__patient__user__email__startswith="patient"
+        )
         assert reviews.count() > 10
         assert all(r.completed_at and r.minutes_spent and r.feedback for r in reviews)
         assert "Hi " in reviews.first().feedback
@@ -33,7 +35,9 @@ class TestCareDemo:
         due = selectors.reviews_due(Patient.objects.all())
         assert 0 < len(due) < Patient.objects.filter(episodes__status="active").count()
 
-        attended = Contact.objects.filter(status="attended")
+        attended = Contact.objects.filter(
+            status="attended", episode__patient__user__email__startswith="patient"
+        )
         assert attended.exists()
         assert all(c.notes and c.minutes_spent and c.recorded_by_id for c in attended)
         assert ReviewSchedule.objects.filter(care_model="blended", interval_days=14).exists()

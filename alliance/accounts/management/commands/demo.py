@@ -137,6 +137,11 @@ class Command(BaseCommand):
         from alliance.research import demo as research_demo
 
         research_demo.populate()
+        from alliance.insights import demo as insights_demo
+        from alliance.insights import demo_support
+
+        demo_support.populate()
+        insights_demo.populate()
         return enrolled
 
     @transaction.atomic
