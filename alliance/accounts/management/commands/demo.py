@@ -142,6 +142,9 @@ class Command(BaseCommand):
 
         demo_support.populate()
         insights_demo.populate()
+        from alliance.notify import demo as notify_demo
+
+        notify_demo.populate()
         return enrolled
 
     @transaction.atomic
