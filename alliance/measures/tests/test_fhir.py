@@ -423,7 +423,8 @@ class TestFhirCommand:
     def test_it_prints_a_questionnaire_as_json(self):
         out, _ = run("questionnaire", "gad7")
 
-        Questionnaire.model_validate(json.loads(out))
+        questionnaire = Questionnaire.model_validate(json.loads(out))
+        assert questionnaire.code[0].code == "69737-5"
 
     def test_it_refuses_an_unknown_instrument(self):
         with pytest.raises(CommandError, match="unknown instrument 'phq99'") as error:
