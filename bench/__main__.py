@@ -3,6 +3,7 @@
 Each ``bench/bench_*.py`` module has ``run() -> list[Figure]``. The benchmarks run against
 a fresh test database made by Django's test runner machinery: SQLite by default, or
 PostgreSQL when DATABASE_URL points there. Output: ``name: value unit (target ...)``.
+``python -m bench support insights`` runs only the modules whose names contain a word given.
 """
 
 import importlib
@@ -23,11 +24,12 @@ class Figure:
         return f"{self.name}: {self.value:,.1f} {self.unit} (target {self.target})"
 
 
-def benchmark_modules():
+def benchmark_modules(only: list[str]):
     import bench
 
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
-        if info.name.startswith("bench_"):
+        wanted = not only or any(word in info.name for word in only)
+        if info.name.startswith("bench_") and wanted:
             yield importlib.import_module(f"bench.{info.name}")
 
 
@@ -41,7 +43,7 @@ def main() -> int:
     django.setup()
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    modules = list(benchmark_modules())
+    modules = list(benchmark_modules(sys.argv[1:]))
     if not modules:
         print("no benchmarks yet")
     try:

@@ -40,21 +40,35 @@ def store_responses(patient, count: int) -> None:
         size = min(CHUNK, count - offset)
         with transaction.atomic():
             requests = QuestionnaireRequest.objects.bulk_create(
-                QuestionnaireRequest(patient=patient, instrument="phq9",
-                                     occasion=f"bench:{offset + i}", available_from=start,
-                                     due_at=start, status="completed")
+                QuestionnaireRequest(
+                    patient=patient,
+                    instrument="phq9",
+                    occasion=f"bench:{offset + i}",
+                    available_from=start,
+                    due_at=start,
+                    status="completed",
+                )
                 for i in range(size)
             )
             responses = []
             for request in requests:
                 answers = [rng.randint(0, 3) for _ in range(9)]
                 score = score_answers(phq9, answers)
-                responses.append(Response(
-                    request=request, patient=patient, instrument="phq9", submitted_at=start,
-                    submitted_by=user, answers=answers, total=score.total,
-                    severity=score.severity, risk=score.risk, caseness=score.caseness,
-                    item_scores=list(score.item_scores),
-                ))
+                responses.append(
+                    Response(
+                        request=request,
+                        patient=patient,
+                        instrument="phq9",
+                        submitted_at=start,
+                        submitted_by=user,
+                        answers=answers,
+                        total=score.total,
+                        severity=score.severity,
+                        risk=score.risk,
+                        caseness=score.caseness,
+                        item_scores=list(score.item_scores),
+                    )
+                )
             Response.objects.bulk_create(responses)
 
 
@@ -64,7 +78,9 @@ def report_rate() -> float:
 
     began = time.perf_counter()
     summary = Response.objects.filter(instrument="phq9").aggregate(
-        n=Count("id"), mean=Avg("total"), cases=Count("id", filter=Q(caseness=True)),
+        n=Count("id"),
+        mean=Avg("total"),
+        cases=Count("id", filter=Q(caseness=True)),
         risk=Count("id", filter=Q(risk=True)),
     )
     by_band = list(Response.objects.values("severity").annotate(n=Count("id")))
@@ -93,7 +109,11 @@ def run() -> list[Figure]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE measures_response")
     return [
-        Figure("report_stored_scores", report_rate(), "responses/s",
-               f"> 1,000,000 responses/s over {STORED:,} stored responses"),
+        Figure(
+            "report_stored_scores",
+            report_rate(),
+            "responses/s",
+            f"> 1,000,000 responses/s over {STORED:,} stored responses",
+        ),
         Figure("score_at_submission", scoring_rate(), "responses/s", "> 20,000 responses/s"),
     ]

@@ -25,20 +25,36 @@ def build_year_of_history():
     specs = [(f"m{n}", True, "after_previous", None, 5) for n in range(30)]
     programme = make_programme(key="bench", modules=specs)
     start = timezone.now() - timedelta(days=365)
-    episode = services.episode_start(patient=patient, programme=programme, care_model="blended",
-                                     supporter=supporter, actor=None, started_at=start)
+    episode = services.episode_start(
+        patient=patient,
+        programme=programme,
+        care_model="blended",
+        supporter=supporter,
+        actor=None,
+        started_at=start,
+    )
     for assignment in episode.assignments.order_by("position")[:20]:
         for page in range(1, 6):
-            services.page_complete(assignment=assignment, page_number=page, page_count=5,
-                                   state="available")
+            services.page_complete(
+                assignment=assignment, page_number=page, page_count=5, state="available"
+            )
     Homework.objects.bulk_create(
-        Homework(episode=episode, text=f"Homework of week {w}", source="supporter",
-                 done_at=start + timedelta(days=7 * w + 3))
+        Homework(
+            episode=episode,
+            text=f"Homework of week {w}",
+            source="supporter",
+            done_at=start + timedelta(days=7 * w + 3),
+        )
         for w in range(52)
     )
     Contact.objects.bulk_create(
-        Contact(episode=episode, supporter=supporter, kind="phone", status="attended",
-                scheduled_at=start + timedelta(days=7 * w))
+        Contact(
+            episode=episode,
+            supporter=supporter,
+            kind="phone",
+            status="attended",
+            scheduled_at=start + timedelta(days=7 * w),
+        )
         for w in range(52)
     )
     return patient
@@ -56,6 +72,7 @@ def run() -> list[Figure]:
         timings.append((time.perf_counter() - began) * 1000)
     return [
         Figure("week_page_median", statistics.median(timings), "ms per request", "< 100 ms"),
-        Figure("week_page_p95", statistics.quantiles(timings, n=20)[18], "ms per request",
-               "< 200 ms"),
+        Figure(
+            "week_page_p95", statistics.quantiles(timings, n=20)[18], "ms per request", "< 200 ms"
+        ),
     ]

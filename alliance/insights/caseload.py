@@ -6,9 +6,10 @@ another supporter; settling a patient's request for a different one). ``caseload
 runs a fixed number of queries whatever the caseload size and history length: the
 patients with their latest exercise, check-in and message (index lookups and a join on
 their thread); their episodes; per episode the latest page progress and the next contact
-(two grouped queries); the latest PHQ-9 and GAD-7 scores (one window, one sort, a few rows
-kept per patient); open alerts; the services' inactivity thresholds; and a fixed few for
-reviews due and overdue replies, whose rules belong to the care and messaging apps.
+(two grouped queries); the first and latest PHQ-9 and GAD-7 scores (index lookups in the
+patients' query; the page's rows then get their sparklines in one more query); open
+alerts; the services' inactivity thresholds; and a fixed few for reviews due and overdue
+replies, whose rules belong to the care and messaging apps.
 
 The triage order (``triage_key``) is a pure function of a row:
 
@@ -28,9 +29,10 @@ through the row's open alerts, so a new kind of alert needs only a line in ``ALE
 
 import importlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import IntEnum
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,14 +47,13 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    RowRange,
     Subquery,
     Sum,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, LastValue, RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -165,17 +166,21 @@ class ScoreTrend:
     instrument: str
     recent: tuple[int, ...]  # the latest totals, oldest first (at most SPARK_POINTS)
     first: int  # the patient's first total of this measure
-    count: int  # how many totals there are in all
+    # How many totals there are in all; None until the rows shown are filled in
+    # (``with_recent_scores``): triage needs only the first and the latest.
+    count: int | None = None
 
     @property
     def latest(self) -> int:
         return self.recent[-1]
 
-    @property
+    @cached_property
     def change(self) -> str | None:
         """ "improvement", "no_reliable_change" or "deterioration"; None with one score."""
         definition = builtin_instruments().get(self.instrument)
-        if self.count < 2 or definition is None or definition.reliable_change is None:
+        if self.count is not None and self.count < 2:
+            return None
+        if definition is None or definition.reliable_change is None:
             return None
         return str(reliable_change(definition, self.first, self.latest))
 
@@ -464,7 +469,7 @@ def caseload(
         counts[row.tier] += 1
     shown = sorted((r for r in rows if matches(r, wanted)), key=sort_key(wanted.sort))
     start = (wanted.page - 1) * page_size
-    page = shown[start : start + page_size]
+    page = with_recent_scores(shown[start : start + page_size])
     return Caseload(page, wanted, len(rows), len(shown), counts, sources, page_size)
 
 
@@ -488,7 +493,7 @@ def annotated_patients(patients: QuerySet[Patient], now: datetime) -> QuerySet[P
         .only(*ROW_FIELDS)
         .annotate(**annotations)
     )
-    return with_message_facts(patients)
+    return with_score_summaries(with_message_facts(patients))
 
 
 # What a row shows of a patient: enough for names, links and the access already checked.
@@ -544,42 +549,77 @@ def latest_episodes(patient_ids: list[int]) -> dict[int, Episode]:
     return chosen
 
 
-def score_trends(patient_ids: list[int]) -> dict[int, dict[str, ScoreTrend]]:
-    """The latest PHQ-9 and GAD-7 totals of each patient, with the first and the count:
-    one query, its rows bounded by SPARK_POINTS per patient and measure."""
-    # One window specification, so the database sorts once: newest first, the row number
-    # keeps the latest few, and over the whole partition the last value is the first score.
+def with_score_summaries(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Each patient's first and latest PHQ-9 and GAD-7 totals, as ``<code>_first`` and
+    ``<code>_latest``: index lookups on the (patient, instrument, submitted_at) index,
+    however long the history."""
+    annotations = {}
+    for code in TRACKED_MEASURES:
+        scored = Response.objects.filter(
+            patient=OuterRef("pk"), instrument=code, total__isnull=False
+        )
+        annotations[f"{code}_first"] = Subquery(
+            scored.order_by("submitted_at", "pk").values("total")[:1]
+        )
+        annotations[f"{code}_latest"] = Subquery(
+            scored.order_by("-submitted_at", "-pk").values("total")[:1]
+        )
+    return patients.annotate(**annotations)
+
+
+def summary_trends(patient: Patient) -> dict[str, ScoreTrend]:
+    """The trends of an annotated patient, with only the latest score as ``recent`` (the
+    page's rows get the rest from ``with_recent_scores``)."""
+    trends = {}
+    for code in TRACKED_MEASURES:
+        latest = getattr(patient, f"{code}_latest", None)
+        if latest is not None:
+            trends[code] = ScoreTrend(
+                instrument=code,
+                recent=(latest,),
+                first=getattr(patient, f"{code}_first"),
+            )
+    return trends
+
+
+def recent_scores(patient_ids: list[int]) -> dict[tuple[int, str], tuple[tuple[int, ...], int]]:
+    """(patient id, measure) -> (the latest SPARK_POINTS totals, oldest first; how many
+    totals there are in all): one query, its rows bounded by SPARK_POINTS per patient and
+    measure."""
     series = [F("patient_id"), F("instrument")]
-    newest_first = [F("submitted_at").desc()]
-    whole = RowRange(start=None, end=None)
+    newest_first = [F("submitted_at").desc(), F("pk").desc()]
     rows = (
         Response.objects.filter(
             patient_id__in=patient_ids, instrument__in=TRACKED_MEASURES, total__isnull=False
         )
         .annotate(
             from_latest=Window(RowNumber(), partition_by=series, order_by=newest_first),
-            first_total=Window(
-                LastValue("total"), partition_by=series, order_by=newest_first, frame=whole
-            ),
-            how_many=Window(Count("pk"), partition_by=series, order_by=newest_first, frame=whole),
+            how_many=Window(Count("pk"), partition_by=series),
         )
         .filter(from_latest__lte=SPARK_POINTS)
         # Only numbers come back: no date to parse for each of the rows.
-        .values_list("patient_id", "instrument", "from_latest", "total", "first_total", "how_many")
+        .values_list("patient_id", "instrument", "from_latest", "total", "how_many")
     )
     found: dict[tuple[int, str], list] = {}
-    for patient_id, instrument, position, total, first, count in rows:
-        found.setdefault((patient_id, instrument), []).append((position, total, first, count))
-    trends: dict[int, dict[str, ScoreTrend]] = {}
-    for (patient_id, instrument), values in found.items():
-        values.sort(reverse=True)  # oldest of the latest few first
-        trends.setdefault(patient_id, {})[instrument] = ScoreTrend(
-            instrument=instrument,
-            recent=tuple(v[1] for v in values),
-            first=values[-1][2],
-            count=values[-1][3],
-        )
-    return trends
+    for patient_id, instrument, position, total, count in rows:
+        found.setdefault((patient_id, instrument), []).append((position, total, count))
+    return {
+        key: (tuple(v[1] for v in sorted(values, reverse=True)), values[0][2])
+        for key, values in found.items()
+    }
+
+
+def with_recent_scores(rows: list["CaseloadRow"]) -> list["CaseloadRow"]:
+    """Give the rows shown their sparklines' scores and their counts: one query for the
+    page, not for the whole caseload (triage needs only the first and latest scores)."""
+    recent = recent_scores([row.patient.pk for row in rows if row.scores])
+    for row in rows:
+        filled = {}
+        for code, trend in row.scores.items():
+            totals, count = recent.get((row.patient.pk, code), (trend.recent, 1))
+            filled[code] = replace(trend, recent=totals, count=count)
+        row.scores = filled
+    return rows
 
 
 def episode_moments(episode_ids: list[int], now: datetime) -> tuple[dict, dict]:
@@ -675,7 +715,6 @@ def caseload_rows(
         return [], {"reviews": True, "messages": True}
     episodes = latest_episodes(ids)
     progress, upcoming = episode_moments([e.pk for e in episodes.values()], now)
-    trends = score_trends(ids)
     alerts = open_alerts(ids)
     in_scope = Patient.objects.filter(pk__in=ids)
     thresholds = inactivity_thresholds({p.service_id for p in found})
@@ -712,7 +751,7 @@ def caseload_rows(
             episode=episode,
             last_activity_at=last,
             next_contact_at=upcoming.get(episode.pk) if episode else None,
-            scores=trends.get(patient.pk, {}),
+            scores=summary_trends(patient),
             alerts=alerts.get(patient.pk, []),
             inactive_days=inactive_days,
             inactive_after=thresholds[patient.service_id],
@@ -839,6 +878,7 @@ def supervision(user: User, *, now: datetime | None = None) -> Supervision:
     now = now or timezone.now()
     patients = policy.patients_visible_to(user)
     rows, _sources = caseload_rows(patients, now=now)
+    with_recent_scores(rows)
     supporters = list(supporters_in_scope(user, patients))
     minutes = supporter_minutes(patients, now - timedelta(weeks=TIME_WEEKS), now)
     by_supporter: dict[int, list[CaseloadRow]] = {s.pk: [] for s in supporters}
