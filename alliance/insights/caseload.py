@@ -526,11 +526,13 @@ def with_message_facts(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     )
     from_patient = message.objects.filter(thread_id=OuterRef("thread_pk"), is_from_patient=True)
     waiting = from_patient.filter(sent_at__gte=OuterRef("oldest_unanswered_at"))
+    count_waiting = Subquery(
+        waiting.order_by().values("thread_id").annotate(n=Count("pk")).values("n")[:1]
+    )
     return patients.annotate(
         last_message_at=_last(from_patient, "sent_at"),
-        unanswered_count=Subquery(
-            waiting.order_by().values("thread_id").annotate(n=Count("pk")).values("n")[:1]
-        ),
+        # Counted only for the threads that wait for a reply: most don't.
+        unanswered_count=Case(When(oldest_unanswered_at__isnull=False, then=count_waiting)),
     )
 
 

@@ -899,11 +899,16 @@ def _coordinate(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
+def _attribute_value(value) -> str:
+    if isinstance(value, float):
+        return _coordinate(value)
+    if isinstance(value, int):
+        return str(value)
+    return escape(value)
+
+
 def _attributes(attrs: dict) -> str:
-    return "".join(
-        f' {name}="{_coordinate(value) if isinstance(value, float) else escape(value)}"'
-        for name, value in attrs.items()
-    )
+    return "".join(f' {name}="{_attribute_value(value)}"' for name, value in attrs.items())
 
 
 def _el_open(name: str, attrs: dict) -> str:
