@@ -1,7 +1,7 @@
 """Run every benchmark in bench/ and print one line per figure.
 
-Each ``bench/bench_*.py`` module has ``run() -> list[Figure]``. The benchmarks run against
-a fresh test database made by Django's test runner machinery: SQLite by default, or
+Each ``bench/bench_*.py`` module has ``run() -> list[Figure]``. Each module runs against a
+fresh test database of its own, made by Django's test runner machinery: SQLite by default, or
 PostgreSQL when DATABASE_URL points there. Output: ``name: value unit (target ...)``.
 ``python -m bench support insights`` runs only the modules whose names contain a word given.
 """
@@ -37,22 +37,29 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
     os.environ.setdefault("ALLIANCE_TESTING", "1")
     import django
-    from django.db import connection
     from django.test.utils import setup_test_environment
 
     django.setup()
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     modules = list(benchmark_modules(sys.argv[1:]))
     if not modules:
         print("no benchmarks yet")
+    for module in modules:
+        for figure in run_alone(module):
+            print(figure.line(), flush=True)
+    return 0
+
+
+def run_alone(module) -> list[Figure]:
+    """A module's figures, measured in a database of its own: what one benchmark loads
+    (a million responses, say) must not slow the next one down, nor be counted by it."""
+    from django.db import connection
+
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        for module in modules:
-            for figure in module.run():
-                print(figure.line(), flush=True)
+        return module.run()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    return 0
 
 
 if __name__ == "__main__":

@@ -72,18 +72,20 @@ def store_responses(patient, count: int) -> None:
             Response.objects.bulk_create(responses)
 
 
-def report_rate() -> float:
-    """Responses per second when a report reads stored scores (in the database)."""
+def report_rate(patient) -> float:
+    """Responses per second when a report reads stored scores (in the database): the bench
+    patient's only, since other benchmarks of the run leave their own responses."""
     from alliance.measures.models import Response
 
+    stored = Response.objects.filter(patient=patient)
     began = time.perf_counter()
-    summary = Response.objects.filter(instrument="phq9").aggregate(
+    summary = stored.filter(instrument="phq9").aggregate(
         n=Count("id"),
         mean=Avg("total"),
         cases=Count("id", filter=Q(caseness=True)),
         risk=Count("id", filter=Q(risk=True)),
     )
-    by_band = list(Response.objects.values("severity").annotate(n=Count("id")))
+    by_band = list(stored.values("severity").annotate(n=Count("id")))
     elapsed = time.perf_counter() - began
     assert summary["n"] == STORED and sum(b["n"] for b in by_band) == STORED
     return STORED / elapsed
@@ -111,7 +113,7 @@ def run() -> list[Figure]:
     return [
         Figure(
             "report_stored_scores",
-            report_rate(),
+            report_rate(patient),
             "responses/s",
             f"> 1,000,000 responses/s over {STORED:,} stored responses",
         ),
